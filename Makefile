@@ -1,0 +1,71 @@
+# 政策通 — `make run` starts the bot on the embedded defaults, `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+RASA    := $(VENV)/bin/rasa
+# .python-version selects 3.10 through pyenv; fall back to any python3.10 on PATH.
+PYTHON  ?= $(shell (command -v pyenv >/dev/null && pyenv which python 2>/dev/null) || command -v python3.10)
+
+# Embedded defaults: SQLite files under var/, local action server. Override in the environment.
+export RASA_TELEMETRY_ENABLED := false
+export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
+export DATABASE_URL ?= sqlite:///$(CURDIR)/var/policies.db
+export TRACKER_DB_URL ?= sqlite:///$(CURDIR)/var/tracker.db
+export RASA_PORT ?= 5005
+export ACTION_PORT ?= 5055
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+MODEL := models/zct.tar.gz
+
+.PHONY: help setup kb model run shell test test-fast nlu-eval bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+	@test -n "$(PYTHON)" || { echo "需要 Python 3.10（pyenv install 3.10.13）"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip<25" wheel
+	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
+	$(RASA) telemetry disable >/dev/null
+	touch $@
+
+setup: $(VENV)/.installed ## create the venv and install pinned dependencies
+
+kb: setup ## migrate the database and import the policy files
+	mkdir -p var
+	$(PY) -m bot kb validate
+	$(PY) -m bot kb import --actor setup --why "make kb"
+
+model: setup ## train the Rasa model (skipped when data and config are unchanged)
+	$(RASA) train --fixed-model-name zct --out models --data data/nlu data/rules --quiet
+
+run: kb model ## start the action server and the Rasa server (REST, WeChat, console)
+	@echo "政策通 starting: REST http://127.0.0.1:$(RASA_PORT)/webhooks/rest/webhook — chat with: make shell"
+	@trap 'kill %1 2>/dev/null' EXIT; \
+	$(PY) -m rasa_sdk --actions actions --port $(ACTION_PORT) & \
+	$(RASA) run -m $(MODEL) --enable-api --cors "*" --port $(RASA_PORT) \
+	  --credentials credentials.yml --endpoints endpoints.yml $${RASA_AUTH_TOKEN:+--auth-token $$RASA_AUTH_TOKEN}
+
+shell: setup ## chat with the running bot in the terminal
+	$(PY) -m bot chat --url http://127.0.0.1:$(RASA_PORT)
+
+nlu-eval: model ## intent macro-F1 and entity accuracy on the held-out split (fails below 0.90)
+	$(PY) -m bot nlu-eval --model $(MODEL) --data tests/nlu_heldout --min-f1 0.90
+
+test: kb model ## every test: unit, integration (real servers), stories, NLU evaluation
+	$(PY) -m pytest -q
+	$(MAKE) --no-print-directory nlu-eval
+
+test-fast: setup ## unit tests only (no model, no servers)
+	$(PY) -m pytest -q -m "not integration"
+
+bench: kb model ## performance figures (matcher, bot, WeChat)
+	$(PY) bench/bench_match.py
+	$(PY) bench/bench_bot.py
+	$(PY) bench/bench_wechat.py
+
+clean: ## remove trained models and local databases
+	rm -rf models var .pytest_cache

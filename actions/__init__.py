@@ -1,0 +1,1 @@
+"""rasa_sdk actions, grouped by family. The executor imports every module here."""

@@ -1,0 +1,34 @@
+"""转人工: summarise the profile and the question for the operator, then stay quiet
+(bot/handoff_policy.py) until the hotline console releases the conversation."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import profile_from_tracker
+from policies_kb import present
+
+
+def last_question(tracker: Tracker) -> str:
+    """The owner's last message that was not itself the request for a human."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if intent != "request_human" and event.get("text"):
+                return event["text"]
+    return "（未提问）"
+
+
+class ActionHandoff(Action):
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        summary = f"画像：{present.profile_summary(profile_from_tracker(tracker))}\n问题：{last_question(tracker)}"
+        dispatcher.utter_message(response="utter_handoff")
+        dispatcher.utter_message(text=f"已转给工作人员的摘要：\n{summary}")
+        return [SlotSet("handoff_active", True), SlotSet("handoff_summary", summary)]

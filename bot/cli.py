@@ -1,0 +1,215 @@
+"""Command line: `python -m bot kb …`, `python -m bot match …`, `python -m bot users …`.
+
+Exit codes: 0 ok, 1 failure (e.g. invalid knowledge-base files), 2 bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from policies_kb import loader, store
+from policies_kb.db import migrate, session_scope
+from policies_kb.profile import ProfileError
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _paths(args) -> List[Path]:
+    if not args.paths:
+        return loader.policy_files()
+    out: List[Path] = []
+    for p in map(Path, args.paths):
+        out += sorted(p.rglob("*.yml")) if p.is_dir() else [p]
+    return out
+
+
+def cmd_validate(args) -> int:
+    docs, errors = loader.read_files(_paths(args))
+    errors += loader.validate_docs(docs)
+    for error in errors:
+        print(error, file=sys.stderr)
+    if errors:
+        print(f"✗ {len(errors)} 个错误，共检查 {len(docs)} 个文件", file=sys.stderr)
+        return 1
+    print(f"✓ {len(docs)} 条政策全部通过校验")
+    return 0
+
+
+def cmd_import(args) -> int:
+    migrate()
+    try:
+        with session_scope() as session:
+            report = store.import_files(session=session, paths=_paths(args), actor=args.actor, why=args.why)
+    except store.KbValidationError as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        print(f"✗ 导入取消：{len(exc.errors)} 个错误，数据库没有任何改动", file=sys.stderr)
+        return 1
+    print(f"✓ 导入完成：新增 {len(report['created'])}，更新 {len(report['updated'])}，未变 {len(report['unchanged'])}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    migrate()
+    with session_scope() as session:
+        written = store.export(session=session, dest=Path(args.dest),
+                               statuses=("published", "draft", "retired") if args.all else ("published",))
+    print(f"✓ 导出 {len(written)} 个文件到 {args.dest}")
+    return 0
+
+
+def cmd_diff(args) -> int:
+    migrate()
+    with session_scope() as session:
+        result = store.diff(session=session, root=Path(args.root))
+    if args.json:
+        _print_json(result)
+    else:
+        for pid in result["only_in_files"]:
+            print(f"+ {pid}（只在文件中，尚未导入）")
+        for pid in result["only_in_db"]:
+            print(f"- {pid}（只在数据库中）")
+        for pid, keys in result["changed"].items():
+            print(f"~ {pid}：{', '.join(keys)}")
+        for error in result["errors"]:
+            print(f"! {error}")
+        print("✓ 文件与数据库一致" if result["in_sync"] else "✗ 文件与数据库不一致")
+    return 0 if result["in_sync"] else 1
+
+
+def cmd_publish(args) -> int:
+    migrate()
+    try:
+        with session_scope() as session:
+            store.publish(session=session, policy_id=args.policy_id, version=args.version, actor=args.actor, why=args.why)
+    except store.KbStateError as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    print(f"✓ 已发布 {args.policy_id} 第 {args.version} 版")
+    return 0
+
+
+def cmd_rollback(args) -> int:
+    migrate()
+    try:
+        with session_scope() as session:
+            row = store.rollback(session=session, policy_id=args.policy_id, actor=args.actor, why=args.why,
+                                 to_version=args.to)
+            version = row.version
+    except store.KbStateError as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    print(f"✓ {args.policy_id} 已回滚到第 {version} 版")
+    return 0
+
+
+def cmd_history(args) -> int:
+    migrate()
+    with session_scope() as session:
+        for v in store.versions(session=session, policy_id=args.policy_id):
+            print(f"v{v.version}\t{v.state}\t{v.created_at:%Y-%m-%d %H:%M}\t{v.created_by}\t{v.note}")
+    return 0
+
+
+def cmd_match(args) -> int:
+    from policies_kb.matcher import match
+
+    try:
+        profile = json.loads(Path(args.profile).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"✗ 画像文件无法读取：{exc}", file=sys.stderr)
+        return 2
+    try:
+        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
+    except ValueError:
+        print(f"✗ --as-of 日期格式应为 YYYY-MM-DD，收到 {args.as_of}", file=sys.stderr)
+        return 2
+    try:
+        report = match(profile, as_of)
+    except ProfileError as exc:
+        if args.json:
+            _print_json(exc.to_dict())
+        print(f"✗ 画像字段 {exc.field} 有误：{exc.message}", file=sys.stderr)
+        return 2
+    if args.json:
+        _print_json(report.to_dict())
+        return 0
+    print(f"日期 {report.as_of}，知识库 {report.kb_version}")
+    for result in report.results:
+        d = result.to_dict()
+        print(f"[{d['status_name']}] {d['name']}（{'、'.join(d['doc_numbers'][:1])}，有效期至 {d['valid_until']}）")
+        for line in d["reasons"][:3]:
+            print(f"    {line}")
+    if report.next_question:
+        print(f"下一个问题：{report.next_question['question']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="政策通 命令行")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    kb = sub.add_parser("kb", help="知识库管理").add_subparsers(dest="kb_command", required=True)
+    for name, func, text in (("validate", cmd_validate, "校验政策文件"), ("import", cmd_import, "导入政策文件（全部成功或全部不导入）")):
+        p = kb.add_parser(name, help=text)
+        p.add_argument("paths", nargs="*", help="文件或文件夹；默认 policies_kb/policies/")
+        p.set_defaults(func=func)
+        if name == "import":
+            p.add_argument("--actor", default="cli")
+            p.add_argument("--why", default="")
+    p = kb.add_parser("export", help="导出已发布政策为 YAML")
+    p.add_argument("dest")
+    p.add_argument("--all", action="store_true", help="含草稿和已废止")
+    p.set_defaults(func=cmd_export)
+    p = kb.add_parser("diff", help="比较文件与数据库")
+    p.add_argument("--root", default=str(loader.POLICY_DIR))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_diff)
+    for name, func in (("publish", cmd_publish), ("rollback", cmd_rollback)):
+        p = kb.add_parser(name, help="发布某一版本" if name == "publish" else "回滚到更早的版本")
+        p.add_argument("policy_id")
+        if name == "publish":
+            p.add_argument("version", type=int)
+        else:
+            p.add_argument("--to", type=int, help="目标版本；默认上一个已发布版本")
+        p.add_argument("--actor", default="cli")
+        p.add_argument("--why", default="")
+        p.set_defaults(func=func)
+    p = kb.add_parser("history", help="列出政策的所有版本")
+    p.add_argument("policy_id")
+    p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("match", help="用画像匹配政策")
+    p.add_argument("--profile", required=True, help="画像 JSON 文件")
+    p.add_argument("--as-of", help="匹配日期 YYYY-MM-DD，默认今天")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_match)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["wechat"]:
+        from bot import cli_wechat
+
+        return cli_wechat.main(argv[1:])
+    if argv[:1] == ["chat"]:
+        from bot import chat
+
+        return chat.main(argv[1:])
+    if argv[:1] == ["nlu-eval"]:
+        from bot import nlu_eval
+
+        return nlu_eval.main(argv[1:])
+    if argv[:1] == ["users"]:
+        from bot.web import users_cli
+
+        return users_cli.main(argv[1:])
+    args = build_parser().parse_args(argv)
+    return args.func(args)

@@ -1,0 +1,1 @@
+"""Web pages and JSON API served by the Rasa server (one Sanic stack)."""

@@ -1,0 +1,32 @@
+"""Mounts our web pages and JSON API on the Rasa server, as Rasa mounts its connectors.
+
+Registered in credentials.yml as `bot.web.channel.ConsoleInput`; it receives no messages of
+its own, it only contributes routes. Rasa joins "/webhooks/" with url_prefix(); "/" puts our
+routes at the root, so they are written without a leading slash ("api/match" → /api/match).
+"""
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint
+
+from bot.web import api
+
+
+class ConsoleInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "console"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "ConsoleInput":
+        return cls()
+
+    def url_prefix(self) -> Text:
+        return "/"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("zct_web")
+        api.add_routes(bp)
+        return bp

@@ -1,0 +1,1 @@
+"""政策库: policy knowledge base, condition language and matcher. No Rasa imports here."""

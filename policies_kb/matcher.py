@@ -1,0 +1,281 @@
+"""Match an owner profile against the published policies, with reasons.
+
+`match(profile, as_of)` returns every published policy as eligible / possible / ineligible /
+expired, each with a per-condition trace, the missing fields, and the one next question
+whose answer decides the most "possible" results.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+from policies_kb import conditions, loader
+from policies_kb import profile as profile_mod
+from policies_kb.conditions import FAILED, PASSED, UNKNOWN
+
+ELIGIBLE, POSSIBLE, INELIGIBLE, EXPIRED = "eligible", "possible", "ineligible", "expired"
+STATUS_ORDER = {ELIGIBLE: 0, POSSIBLE: 1, INELIGIBLE: 2, EXPIRED: 3}
+STATUS_NAMES = {ELIGIBLE: "符合", POSSIBLE: "可能符合", INELIGIBLE: "不符合", EXPIRED: "已到期"}
+# Ties in next_question go to the question an owner answers most easily.
+QUESTION_PRIORITY = ["entity_type", "identities", "industry", "taxpayer_type", "insured_as", "employees",
+                     "monthly_sales", "registered_on", "first_startup", "region.province", "region.city",
+                     "region.district", "has_ip", "annual_taxable_income", "total_assets"]
+
+
+def _region_conditions(region: Dict[str, Any]) -> List[Dict[str, Any]]:
+    scope = region.get("scope", "national")
+    levels = loader.SCOPES[1:loader.SCOPES.index(scope) + 1] if scope in loader.SCOPES else ()
+    place = "".join(region.get(level, "") for level in levels)
+    return [{"field": f"region.{level}", "op": "eq", "value": region[level],
+             "label": f"经营地在{place}（本政策只适用于该地）"} for level in levels]
+
+
+@dataclass
+class PolicyRecord:
+    """A published policy prepared for matching: dates parsed, conditions compiled."""
+    data: Dict[str, Any]
+    tree: Dict[str, Any]
+    check: Callable[[Dict[str, Any]], str]
+    start: Optional[dt.date]
+    end: Optional[dt.date]
+
+    @classmethod
+    def from_data(cls, data: Dict[str, Any]) -> "PolicyRecord":
+        region_leaves = _region_conditions(data.get("region") or {})
+        tree = data.get("conditions") or {"all": []}
+        if region_leaves:
+            tree = {"all": region_leaves + [tree]}
+        return cls(data=data, tree=tree, check=conditions.compile_tree(tree),
+                   start=loader._as_date(data.get("effective_from")), end=loader._as_date(data.get("effective_to")))
+
+    @property
+    def id(self) -> str:
+        return self.data["id"]
+
+
+def _deciding_unknowns(node: Dict[str, Any], facts: Dict[str, Any], out: Set[str]) -> str:
+    """Evaluate and collect the unknown fields that can still change the outcome."""
+    if "all" in node or "any" in node:
+        children = node.get("all", node.get("any"))
+        local: Set[str] = set()
+        outcomes = [_deciding_unknowns(c, facts, local) for c in children]
+        decisive, other = (FAILED, PASSED) if "all" in node else (PASSED, FAILED)
+        if decisive in outcomes:
+            return decisive
+        if UNKNOWN in outcomes:
+            out |= local
+            return UNKNOWN
+        return other
+    if "not" in node:
+        inner = _deciding_unknowns(node["not"], facts, out)
+        return {PASSED: FAILED, FAILED: PASSED}.get(inner, UNKNOWN)
+    if facts.get(node["field"]) is None:
+        out.add(profile_mod.DERIVED_FROM.get(node["field"], node["field"]))
+        return UNKNOWN
+    return PASSED if conditions.OPS[node["op"]](facts[node["field"]], node.get("value")) else FAILED
+
+
+@dataclass
+class MatchResult:
+    record: PolicyRecord
+    status: str
+    missing: List[str] = field(default_factory=list)
+    facts: Dict[str, Any] = field(default_factory=dict)
+    as_of: Optional[dt.date] = None
+    overlays: List[Dict[str, Any]] = field(default_factory=list)
+    replaced_by_name: Optional[str] = None
+
+    @property
+    def policy_id(self) -> str:
+        return self.record.id
+
+    def trace(self) -> List[Dict[str, Any]]:
+        entries: List[Dict[str, Any]] = []
+        conditions.evaluate(self.record.tree, self.facts, entries)
+        return entries
+
+    def caveats(self) -> List[str]:
+        d = self.record.data
+        notes = []
+        if d.get("continuation_unconfirmed"):
+            notes.append("〔待核实〕这项政策到期后是否延续，目前还没有看到正式文件，请以当地当年文件为准。")
+        if (d.get("benefit") or {}).get("local_standard"):
+            notes.append("〔地方标准〕具体金额和条件由当地确定，请向当地主管部门核实。")
+        notes += [f"〔待核实〕{item}" for item in d.get("to_confirm") or []]
+        return notes
+
+    def reasons(self, trace: Optional[List[Dict[str, Any]]] = None) -> List[str]:
+        d, trace = self.record.data, trace if trace is not None else self.trace()
+        if self.status == EXPIRED:
+            if self.record.start and self.as_of and self.as_of < self.record.start:
+                return [f"这项政策 {self.record.start.isoformat()} 才开始施行。"]
+            line = f"这项政策已于 {self.record.end.isoformat()} 到期，现在不能再申请。"
+            if d.get("continuation_unconfirmed"):
+                line = f"这项政策原定执行到 {self.record.end.isoformat()}，之后是否延续尚未确认，请以当地当年文件为准。"
+            if self.replaced_by_name:
+                line += f"现行的相关政策是：{self.replaced_by_name}。"
+            return [line]
+        wanted = {ELIGIBLE: PASSED, POSSIBLE: UNKNOWN, INELIGIBLE: FAILED}[self.status]
+        picked = [t["explain"] for t in trace if t["result"] == wanted]
+        if self.status == POSSIBLE:
+            picked = [t["explain"] for t in trace if t["result"] == PASSED][:2] + picked
+        return picked or ["这项政策对所有经营者开放。"]
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = self.record.data
+        trace = self.trace()
+        benefit = d.get("benefit") or {}
+        return {
+            "policy_id": d["id"],
+            "name": d["name"],
+            "family": d["family"],
+            "family_name": loader.FAMILIES.get(d["family"], d["family"]),
+            "status": self.status,
+            "status_name": STATUS_NAMES[self.status],
+            "reasons": self.reasons(trace),
+            "missing": self.missing,
+            "missing_titles": [profile_mod.field_title(f) for f in self.missing],
+            "trace": trace,
+            "summary": d.get("summary", ""),
+            "benefit": benefit.get("text", ""),
+            "benefit_detail": benefit,
+            "local_standard": bool(benefit.get("local_standard")),
+            "doc_numbers": d.get("doc_numbers", []),
+            "issuer": d.get("issuer", ""),
+            "source_url": d.get("source_url"),
+            "region": d.get("region"),
+            "effective_from": d.get("effective_from"),
+            "effective_to": d.get("effective_to"),
+            "valid_until": d.get("effective_to") or "长期有效",
+            "continuation_unconfirmed": bool(d.get("continuation_unconfirmed")),
+            "to_confirm": d.get("to_confirm", []),
+            "caveats": self.caveats(),
+            "certain": not self.caveats(),
+            "replaced_by": d.get("replaced_by"),
+            "exclusive_with": d.get("exclusive_with", []),
+            "apply": d.get("apply", {}),
+            "keywords": d.get("keywords", []),
+            "local_overlays": self.overlays,
+        }
+
+
+@dataclass
+class MatchReport:
+    as_of: dt.date
+    kb_version: str
+    results: List[MatchResult]
+    next_question: Optional[Dict[str, Any]]
+    profile: Dict[str, Any]
+
+    def by_status(self, status: str) -> List[MatchResult]:
+        return [r for r in self.results if r.status == status]
+
+    def get(self, policy_id: str) -> Optional[MatchResult]:
+        return next((r for r in self.results if r.policy_id == policy_id), None)
+
+    def to_dict(self, families: Optional[Iterable[str]] = None) -> Dict[str, Any]:
+        wanted = set(families) if families else None
+        return {
+            "as_of": self.as_of.isoformat(),
+            "kb_version": self.kb_version,
+            "profile": self.profile,
+            "results": [r.to_dict() for r in self.results if wanted is None or r.record.data["family"] in wanted],
+            "next_question": self.next_question,
+        }
+
+
+def next_question(results: Sequence[MatchResult]) -> Optional[Dict[str, Any]]:
+    counts = Counter(f for r in results if r.status == POSSIBLE for f in r.missing)
+    if not counts:
+        return None
+    rank = {f: i for i, f in enumerate(QUESTION_PRIORITY)}
+    best = max(counts, key=lambda f: (counts[f], -rank.get(f, len(rank))))
+    spec = profile_mod.field_specs().get(best, {})
+    return {
+        "field": best,
+        "title": profile_mod.field_title(best),
+        "question": spec.get("x-question") or f"请问您的{profile_mod.field_title(best)}是？",
+        "options": profile_mod.vocabulary(best) or [],
+        "decides": counts[best],
+        "policies": [r.policy_id for r in results if r.status == POSSIBLE and best in r.missing],
+    }
+
+
+def evaluate_policies(profile: Dict[str, Any], records: Sequence[PolicyRecord], as_of: dt.date,
+                      kb_version: str = "") -> MatchReport:
+    """Match a validated profile against prepared records (no database)."""
+    facts = profile_mod.facts(profile, as_of)
+    names = {r.id: r.data["name"] for r in records}
+    results: List[MatchResult] = []
+    for record in records:
+        if (record.start and as_of < record.start) or (record.end and as_of > record.end):
+            result = MatchResult(record, EXPIRED, facts=facts, as_of=as_of,
+                                 replaced_by_name=names.get(record.data.get("replaced_by")))
+        else:
+            outcome = record.check(facts)
+            result = MatchResult(record, {PASSED: ELIGIBLE, FAILED: INELIGIBLE, UNKNOWN: POSSIBLE}[outcome],
+                                 facts=facts, as_of=as_of)
+            if outcome == UNKNOWN:
+                missing: Set[str] = set()
+                _deciding_unknowns(record.tree, facts, missing)
+                result.missing = sorted(missing, key=lambda f: (QUESTION_PRIORITY.index(f)
+                                                                if f in QUESTION_PRIORITY else 99, f))
+        results.append(result)
+    by_id = {r.policy_id: r for r in results}
+    for result in results:
+        base = by_id.get(result.record.data.get("overlays"))
+        if base is not None and result.status in (ELIGIBLE, POSSIBLE):
+            base.overlays.append({"policy_id": result.policy_id, "name": result.record.data["name"],
+                                  "status": result.status,
+                                  "benefit": (result.record.data.get("benefit") or {}).get("text", "")})
+    results.sort(key=lambda r: (STATUS_ORDER[r.status], bool(r.record.data.get("continuation_unconfirmed")),
+                                len(r.missing), r.record.data["family"], r.policy_id))
+    return MatchReport(as_of=as_of, kb_version=kb_version, results=results,
+                       next_question=next_question(results), profile=profile)
+
+
+# ---- published policies from the database, cached by knowledge-base version ---------------
+
+_cache_lock = threading.Lock()
+_cache: Dict[str, Tuple[int, str, List[PolicyRecord]]] = {}
+
+
+def kb_label(version: int, updated_at: Optional[dt.datetime]) -> str:
+    return f"v{version}（{updated_at:%Y-%m-%d}）" if updated_at else f"v{version}"
+
+
+def published_records(url: Optional[str] = None) -> Tuple[str, List[PolicyRecord]]:
+    """Published policies, reloaded only when the knowledge-base version changed."""
+    from sqlalchemy import select
+
+    from policies_kb.db import database_url, session_scope
+    from policies_kb.models import KbMeta, Policy
+
+    key = url or database_url()
+    with session_scope(key) as session:
+        meta = session.get(KbMeta, 1)
+        version = meta.version if meta else 0
+        cached = _cache.get(key)
+        if cached and cached[0] == version:
+            return cached[1], cached[2]
+        with _cache_lock:
+            rows = session.scalars(select(Policy).where(Policy.status == "published").order_by(Policy.id))
+            records = [PolicyRecord.from_data(row.data) for row in rows]
+            label = kb_label(version, meta.updated_at if meta else None)
+            _cache[key] = (version, label, records)
+            return label, records
+
+
+def match(profile: Dict[str, Any], as_of: Optional[dt.date] = None, *, url: Optional[str] = None,
+          records: Optional[Sequence[PolicyRecord]] = None) -> MatchReport:
+    """Validate `profile` (raises ProfileError) and match it against the published policies."""
+    clean = profile_mod.validate_profile(profile)
+    as_of = as_of or dt.date.today()
+    if records is None:
+        label, records = published_records(url)
+    else:
+        label = "local"
+    return evaluate_policies(clean, records, as_of, kb_version=label)

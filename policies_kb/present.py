@@ -1,0 +1,199 @@
+"""Plain-Chinese answers built from match results: WeChat-sized bot messages, the hotline
+operator's spoken script, and the 工单 summary. One wording for every channel."""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, Iterable, List, Optional, Sequence
+
+from policies_kb import loader
+from policies_kb.matcher import ELIGIBLE, EXPIRED, INELIGIBLE, POSSIBLE, MatchReport, MatchResult
+from policies_kb.profile import field_title
+
+MAX_CHARS = 600  # one WeChat-sized message
+PER_GROUP = 3    # policies listed per status before "回复 更多"
+
+# Intent → family. find_policies / inform_profile mean "all families".
+INTENT_FAMILIES = {
+    "ask_social_insurance": ["social_insurance", "employment"],
+    "ask_startup_subsidy": ["startup_subsidy"],
+    "ask_guaranteed_loan": ["guaranteed_loan"],
+    "ask_tax_relief": ["tax_relief"],
+    "ask_ip_financing": ["ip_financing"],
+    "ask_returnee_startup": ["returnee_startup", "startup_subsidy", "guaranteed_loan"],
+    "ask_veteran_support": ["veteran_support", "guaranteed_loan", "tax_relief"],
+    "ask_business_registration": ["business_registration"],
+}
+# Shown-to-owner families when matching everything: guides are answered by their own intent.
+ADVICE_FAMILIES = [f for f in loader.FAMILIES if f != "business_registration"]
+
+
+def families_for(key: Optional[str]) -> List[str]:
+    if key in INTENT_FAMILIES:
+        return INTENT_FAMILIES[key]
+    if key in loader.FAMILIES:
+        return [key]
+    return ADVICE_FAMILIES
+
+
+def select(report: MatchReport, families: Iterable[str]) -> List[MatchResult]:
+    wanted = set(families)
+    # A local overlay is shown under its base policy, not on its own.
+    return [r for r in report.results if r.record.data["family"] in wanted and not r.record.data.get("overlays")]
+
+
+def mentioned(results: Sequence[MatchResult], text: str) -> List[MatchResult]:
+    """Policies the owner named in `text` (by name or keyword), most specific match first."""
+    text = re.sub(r"\s", "", text or "")
+    hits = []
+    for r in results:
+        words = [r.record.data["name"]] + list(r.record.data.get("keywords") or [])
+        best = max((len(w) for w in words if w and w in text), default=0)
+        if best >= 2:
+            hits.append((best, r))
+    hits.sort(key=lambda h: -h[0])
+    return [r for _, r in hits]
+
+
+def valid_until(result: MatchResult) -> str:
+    end = result.record.data.get("effective_to")
+    return f"有效期至{end}" if end else "长期有效"
+
+
+def doc_no(result: MatchResult) -> str:
+    numbers = result.record.data.get("doc_numbers") or []
+    return numbers[0] if numbers else ""
+
+
+def one_line(result: MatchResult) -> str:
+    """"• 名称：好处（文号，有效期）" plus a why/what-is-missing tail and caveat markers."""
+    d = result.record.data
+    benefit = (d.get("benefit") or {}).get("text", "")
+    head = f"• {d['name']}：{benefit}（{doc_no(result)}，{valid_until(result)}）"
+    if result.status == POSSIBLE and result.missing:
+        head += f"\n  还需确认：{'、'.join(field_title(f) for f in result.missing)}"
+    elif result.status == INELIGIBLE:
+        failed = [t["label"] for t in result.trace() if t["result"] == "failed"]
+        if failed:
+            head += f"\n  不符合：{failed[0]}"
+    elif result.status == EXPIRED:
+        head = f"• {d['name']}（{doc_no(result)}）：{result.reasons()[0]}"
+    if result.status in (ELIGIBLE, POSSIBLE):
+        if d.get("continuation_unconfirmed"):
+            head += "\n  〔待核实〕到期后是否延续尚无正式文件"
+        elif d.get("to_confirm"):
+            head += "\n  〔待核实〕部分细节以当地为准"
+        if (d.get("benefit") or {}).get("local_standard"):
+            head += "\n  〔地方标准〕金额以当地为准"
+        for overlay in result.overlays:
+            head += f"\n  本地加码：{overlay['name']}——{overlay['benefit']}"
+    return head
+
+
+def _chunks(lines: List[str], limit: int = MAX_CHARS) -> List[str]:
+    messages, current = [], ""
+    for line in lines:
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit and current:
+            messages.append(current)
+            current = line[:limit]
+        else:
+            current = candidate[:limit]
+    if current:
+        messages.append(current)
+    return messages
+
+
+def answer_messages(report: MatchReport, families: Iterable[str], page: int = 1) -> List[str]:
+    """The bot's answer for a family question, split into WeChat-sized messages."""
+    results = select(report, families)
+    groups = {status: [r for r in results if r.status == status] for status in (ELIGIBLE, POSSIBLE, INELIGIBLE, EXPIRED)}
+    start, stop = (page - 1) * PER_GROUP, page * PER_GROUP
+    lines: List[str] = []
+    titles = {ELIGIBLE: "✅ 您符合：", POSSIBLE: "🔶 可能符合（还差信息）：", INELIGIBLE: "❌ 暂不符合：",
+              EXPIRED: "⏹ 已结束（不能再申请）："}
+    more = 0
+    for status, title in titles.items():
+        shown = groups[status][start:stop]
+        more += max(0, len(groups[status]) - stop)
+        if shown:
+            lines.append(title)
+            lines += [one_line(r) for r in shown]
+    if not lines:
+        lines.append("这一类暂时没有查到适合您的政策。")
+    if more:
+        lines.append(f"另有 {more} 项，回复“更多”查看。")
+    lines.append(f"（依据知识库 {report.kb_version}，匹配日期 {report.as_of}；标〔待核实〕〔地方标准〕的请以当地部门为准）")
+    return _chunks(lines)
+
+
+def verdict_message(result: MatchResult, kb_version: str) -> str:
+    """Answer to "我能不能申请X?": yes / no / depends, with the reason."""
+    d = result.record.data
+    lead = {ELIGIBLE: "可以。", POSSIBLE: "要看情况。", INELIGIBLE: "按您说的情况，暂时不能。",
+            EXPIRED: "这项政策已经结束了。"}[result.status]
+    reasons = result.reasons()[:3]
+    lines = [f"关于「{d['name']}」：{lead}"] + reasons
+    if result.status == POSSIBLE and result.missing:
+        lines.append(f"还需要确认：{'、'.join(field_title(f) for f in result.missing)}。")
+    if result.status in (ELIGIBLE, POSSIBLE):
+        lines.append(f"能得到：{(d.get('benefit') or {}).get('text', '')}")
+        lines.append(f"依据：{'、'.join(d.get('doc_numbers') or [])}，{valid_until(result)}。")
+        lines += result.caveats()[:2]
+        lines.append("想知道怎么申请，回复“怎么申请”。")
+    lines.append(f"（知识库 {kb_version}）")
+    return "\n".join(_chunks(lines, MAX_CHARS * 3))[:MAX_CHARS * 2]
+
+
+def application_message(result: MatchResult) -> str:
+    d = result.record.data
+    apply = d.get("apply") or {}
+    lines = [f"「{d['name']}」怎么办：", f"去哪办：{apply.get('channel', '以当地部门为准')}"]
+    steps = apply.get("steps") or []
+    if steps:
+        lines.append("步骤：" + "；".join(f"{i}. {s}" for i, s in enumerate(steps, 1)))
+    materials = apply.get("materials") or []
+    if materials:
+        lines.append("材料：" + "、".join(materials))
+    if apply.get("time_limit"):
+        lines.append(f"时限：{apply['time_limit']}")
+    lines.append(f"依据：{doc_no(result)}，{valid_until(result)}。")
+    return "\n".join(_chunks(lines, MAX_CHARS * 2))[: MAX_CHARS * 2]
+
+
+def profile_summary(profile: Dict[str, Any]) -> str:
+    parts = []
+    for key, value in profile.items():
+        if key == "region":
+            value = "".join(value.get(k, "") for k in ("province", "city", "district"))
+        elif isinstance(value, list):
+            value = "、".join(value) or "无"
+        elif isinstance(value, bool):
+            value = "是" if value else "否"
+        parts.append(f"{field_title(key)}：{value}")
+    return "；".join(parts) or "（暂无）"
+
+
+def spoken_script(report: MatchReport, families: Iterable[str]) -> str:
+    """What a hotline operator can read out, in plain spoken Chinese."""
+    results = select(report, families)
+    eligible = [r for r in results if r.status == ELIGIBLE]
+    possible = [r for r in results if r.status == POSSIBLE]
+    expired = [r for r in results if r.status == EXPIRED]
+    lines = []
+    if eligible:
+        lines.append("根据您说的情况，您可以享受这几项：")
+        for r in eligible[:4]:
+            d = r.record.data
+            lines.append(f"{d['name']}，{(d.get('benefit') or {}).get('text', '')}依据是{doc_no(r)}，{valid_until(r)}。")
+            if r.caveats():
+                lines.append("这一项具体标准以当地部门为准，建议您再向当地核实一下。")
+    if possible:
+        names = "、".join(r.record.data["name"] for r in possible[:3])
+        lines.append(f"另外，{names}可能也适合您，")
+        if report.next_question:
+            lines.append(f"我想再确认一下：{report.next_question['question']}")
+    if expired and not eligible:
+        lines.append(f"您问到的{expired[0].record.data['name']}已经结束了，现在不能再申请。")
+    if not lines:
+        lines.append("根据您目前说的情况，暂时没有找到合适的政策，我帮您记录下来，由相关部门进一步答复。")
+    return "".join(lines)

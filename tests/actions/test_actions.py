@@ -1,0 +1,146 @@
+"""Actions run in-process with a collecting dispatcher, on the real knowledge base."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.complaints import ActionSubmitFeeComplaint
+from actions.fallback import ActionFallbackOptions
+from actions.handoff import ActionHandoff
+from actions.matching import ActionAnswerPolicies, ActionExplainApplication
+from actions.profile import ActionSetFamily, ValidateProfileForm, ValidateSlotMappings
+from actions.registration import ActionBusinessRegistration
+
+DOMAIN = {"slots": {}, "responses": {}, "forms": {"profile_form": {"required_slots": []}}}
+
+
+def tracker(slots=None, text="", intent="find_policies", events=None, ranking=None):
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": [],
+              "intent_ranking": ranking or [{"name": intent, "confidence": 0.9}]}
+    return Tracker("owner-1", slots or {}, latest, events or [], False, None, {}, "action_listen")
+
+
+def run(action, t):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, t, DOMAIN))
+    return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def texts(messages):
+    return "\n".join(m.get("text") or "" for m in messages)
+
+
+def test_veteran_asking_about_the_loan_gets_300k_with_source(kb_url):
+    messages, slots = run(ActionAnswerPolicies(), tracker(
+        {"current_family": "ask_guaranteed_loan", "entity_type": "个体工商户", "identities": ["退役军人"]}))
+    answer = texts(messages)
+    assert "创业担保贷款" in answer and "30 万" in answer and "财金〔2023〕75号" in answer
+    assert "✅" in answer and "知识库" in answer
+    assert all(len(m["text"]) <= 600 for m in messages)
+    assert slots["current_policy"] == "startup_guaranteed_loan"
+
+
+def test_social_insurance_answer_shows_2022_deferral_as_ended(kb_url):
+    messages, _ = run(ActionAnswerPolicies(), tracker(
+        {"current_family": "ask_social_insurance", "entity_type": "个体工商户", "industry": "餐饮", "insured_as": "个人"}))
+    answer = texts(messages)
+    ended = answer.split("⏹")[1] if "⏹" in answer else ""
+    assert "2022" in ended
+    assert "缓缴" not in answer.split("⏹")[0].split("✅")[-1] or "2025" in answer
+
+
+def test_can_i_apply_gets_a_verdict(kb_url):
+    messages, _ = run(ActionAnswerPolicies(), tracker(
+        {"current_family": "ask_tax_relief", "current_policy": "cit_small_low_profit", "entity_type": "个体工商户"}))
+    answer = texts(messages)
+    assert answer.startswith("关于「") and "暂时不能" in answer
+
+
+def test_set_family_remembers_a_named_policy(kb_url):
+    _, slots = run(ActionSetFamily(), tracker({}, text="我是个体户，能享受六税两费减半吗", intent="ask_tax_relief"))
+    assert slots["current_family"] == "ask_tax_relief"
+    assert slots["current_policy"] == "six_taxes_two_fees_half"
+
+
+def test_form_asks_only_deciding_questions_and_nothing_when_all_known(kb_url):
+    form = ValidateProfileForm()
+    empty = tracker({"current_family": "ask_guaranteed_loan"})
+    asked = asyncio.run(form.required_slots([], CollectingDispatcher(), empty, DOMAIN))
+    assert asked and asked[0] in ("identities", "entity_type")
+    full = tracker({"current_family": "ask_guaranteed_loan", "entity_type": "个体工商户", "identities": ["退役军人"]})
+    assert asyncio.run(form.required_slots([], CollectingDispatcher(), full, DOMAIN)) == []
+
+
+def test_form_stops_after_three_questions(kb_url):
+    events = [{"event": "action", "name": "action_set_family"}] + [
+        {"event": "slot", "name": "requested_slot", "value": s} for s in ("entity_type", "identities", "industry")]
+    t = tracker({"current_family": "find_policies"}, events=events)
+    assert asyncio.run(ValidateProfileForm().required_slots([], CollectingDispatcher(), t, DOMAIN)) == []
+
+
+@pytest.mark.parametrize("method,value,expected", [
+    ("validate_entity_type", "个体户", {"entity_type": "个体工商户"}),
+    ("validate_industry", "烧烤店", {"industry": "餐饮"}),
+    ("validate_employees", "三个", {"employees": 3}),
+    ("validate_monthly_sales", "五万", {"monthly_sales": 5}),
+    ("validate_taxpayer_type", "小规模", {"taxpayer_type": "小规模纳税人"}),
+    ("validate_first_startup", "是第一次", {"first_startup": True}),
+    ("validate_has_ip", "没有", {"has_ip": False}),
+    ("validate_registered_on", "2024年3月", {"registered_on": "2024-03-01"}),
+])
+def test_slot_validation_canonicalises(method, value, expected):
+    result = getattr(ValidateSlotMappings(), method)(value, CollectingDispatcher(), tracker(), DOMAIN)
+    assert {k: result[k] for k in expected} == expected
+
+
+def test_identities_accumulate_and_none_means_empty():
+    v = ValidateSlotMappings()
+    assert v.validate_identity("退伍的", None, tracker({"identities": ["高校毕业生"]}), DOMAIN)["identities"] == ["高校毕业生", "退役军人"]
+    assert v.validate_identities("都不是", None, tracker(), DOMAIN) == {"identities": []}
+
+
+def test_unclear_answer_keeps_what_we_knew():
+    events = [{"event": "slot", "name": "employees", "value": 4}, {"event": "user", "text": "啥"},
+              {"event": "slot", "name": "employees", "value": "啥"}]
+    t = tracker({"employees": "啥"}, events=events)
+    assert ValidateSlotMappings().validate_employees("啥", None, t, DOMAIN) == {"employees": 4}
+
+
+def test_application_process_for_policy_in_context(kb_url):
+    messages, _ = run(ActionExplainApplication(), tracker({"current_policy": "startup_guaranteed_loan"}, text="要带什么材料",
+                                                          intent="ask_application_process"))
+    answer = texts(messages)
+    assert "材料" in answer and "身份证" in answer and "去哪办" in answer
+
+
+def test_restaurant_guide(kb_url):
+    messages, _ = run(ActionBusinessRegistration(), tracker({}, text="我要开饭店要办什么证", intent="ask_business_registration"))
+    answer = texts(messages)
+    assert "食品经营许可" in answer and "营业执照" in answer
+
+
+def test_fee_complaint_summary_and_hotlines():
+    messages, slots = run(ActionSubmitFeeComplaint(), tracker(
+        {"fee_what": "门前三包管理费", "fee_who": "街道办", "fee_when": "上个月", "fee_amount": "800元"}))
+    answer = texts(messages)
+    assert "门前三包管理费" in answer and "12345" in answer and "12315" in answer
+    assert all(v is None for v in slots.values())
+
+
+def test_handoff_summarises_and_goes_quiet(kb_url):
+    events = [{"event": "user", "text": "创业贷款能贷多少", "parse_data": {"intent": {"name": "ask_guaranteed_loan"}}},
+              {"event": "user", "text": "转人工", "parse_data": {"intent": {"name": "request_human"}}}]
+    messages, slots = run(ActionHandoff(), tracker({"entity_type": "个体工商户"}, events=events, intent="request_human"))
+    assert slots["handoff_active"] is True
+    assert "创业贷款能贷多少" in slots["handoff_summary"] and "个体工商户" in slots["handoff_summary"]
+
+
+def test_fallback_offers_top_intents_as_choices():
+    ranking = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "ask_tax_relief", "confidence": 0.3},
+               {"name": "ask_guaranteed_loan", "confidence": 0.2}, {"name": "greet", "confidence": 0.1}]
+    messages, _ = run(ActionFallbackOptions(), tracker(intent="nlu_fallback", ranking=ranking))
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads == ["/ask_tax_relief", "/ask_guaranteed_loan"]

@@ -1,0 +1,84 @@
+"""The condition language: three-valued logic, properties checked with hypothesis."""
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from policies_kb import conditions
+from policies_kb.conditions import FAILED, PASSED, UNKNOWN
+
+FIELDS = {"employees": st.integers(0, 50), "monthly_sales": st.floats(0, 100, allow_nan=False),
+          "entity_type": st.sampled_from(["个体工商户", "小微企业", "未登记"]),
+          "first_startup": st.booleans(),
+          "identities": st.lists(st.sampled_from(["退役军人", "高校毕业生", "残疾人"]), unique=True)}
+
+leaf = st.one_of(
+    st.builds(lambda v: {"field": "employees", "op": "lte", "value": v, "label": "x"}, st.integers(0, 50)),
+    st.builds(lambda lo, span: {"field": "monthly_sales", "op": "between", "value": [lo, lo + span], "label": "x"},
+              st.integers(0, 50), st.integers(0, 50)),
+    st.builds(lambda v: {"field": "entity_type", "op": "in", "value": v, "label": "x"},
+              st.lists(st.sampled_from(["个体工商户", "小微企业", "未登记"]), min_size=1, unique=True)),
+    st.just({"field": "first_startup", "op": "is_true", "label": "x"}),
+    st.builds(lambda v: {"field": "identities", "op": "contains_any", "value": v, "label": "x"},
+              st.lists(st.sampled_from(["退役军人", "高校毕业生", "残疾人"]), min_size=1, unique=True)),
+)
+trees = st.recursive(leaf, lambda children: st.one_of(
+    st.builds(lambda c: {"all": c}, st.lists(children, max_size=4)),
+    st.builds(lambda c: {"any": c}, st.lists(children, min_size=1, max_size=4)),
+    st.builds(lambda c: {"not": c}, children)), max_leaves=12)
+facts = st.fixed_dictionaries({}, optional=FIELDS)
+
+
+@given(trees)
+def test_generated_trees_validate(tree):
+    assert conditions.validate(tree) == []
+
+
+@settings(max_examples=300)
+@given(trees, facts)
+def test_compiled_equals_interpreted(tree, profile):
+    assert conditions.compile_tree(tree)(profile) == conditions.evaluate(tree, profile)
+
+
+@settings(max_examples=300)
+@given(trees, facts, st.data())
+def test_knowing_more_never_flips_a_decided_answer(tree, profile, data):
+    """Monotonicity: adding facts turns UNKNOWN into an answer, never PASSED into FAILED."""
+    before = conditions.evaluate(tree, profile)
+    extra = data.draw(st.fixed_dictionaries({}, optional={k: v for k, v in FIELDS.items() if k not in profile}))
+    after = conditions.evaluate(tree, {**profile, **extra})
+    if before != UNKNOWN:
+        assert after == before
+
+
+@given(trees, facts)
+def test_not_is_an_involution(tree, profile):
+    assert conditions.evaluate({"not": {"not": tree}}, profile) == conditions.evaluate(tree, profile)
+
+
+@given(facts)
+def test_empty_all_passes_and_trace_covers_every_leaf(profile):
+    assert conditions.evaluate({"all": []}, profile) == PASSED
+    tree = {"any": [{"field": "employees", "op": "gt", "value": 3, "label": "x"},
+                    {"field": "first_startup", "op": "is_true", "label": "y"}]}
+    trace = []
+    conditions.evaluate(tree, profile, trace)
+    assert [t["field"] for t in trace] == ["employees", "first_startup"]
+    assert all(t["result"] in (PASSED, FAILED, UNKNOWN) for t in trace)
+
+
+def test_validation_names_bad_parts():
+    errors = dict(conditions.validate({"all": [
+        {"field": "industry", "op": "in", "value": ["餐饮", "网吧"], "label": "行业"},
+        {"field": "employees", "op": "contains_any", "value": [1], "label": "人数"},
+        {"field": "salary", "op": "gt", "value": 1, "label": "工资"},
+        {"field": "employees", "op": "gt", "value": "3", "label": "人数"},
+        {"field": "entity_type", "op": "eq", "value": "个体工商户"},
+        {"field": "employees", "op": "explode", "value": 1, "label": "?"},
+    ]}))
+    assert "网吧" in errors["conditions.all[0]"]
+    assert "列表字段" in errors["conditions.all[1]"]
+    assert "salary" in errors["conditions.all[2]"]
+    assert "数字" in errors["conditions.all[3]"]
+    assert "label" in errors["conditions.all[4]"]
+    assert "explode" in errors["conditions.all[5]"]

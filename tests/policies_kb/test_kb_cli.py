@@ -1,0 +1,113 @@
+"""`python -m bot kb …` and `python -m bot match …` as an admin runs them."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from policies_kb import loader
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args, env_url, cwd=ROOT):
+    import os
+    env = dict(os.environ, DATABASE_URL=env_url, RASA_TELEMETRY_ENABLED="false")
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+@pytest.fixture
+def db(tmp_path):
+    return f"sqlite:///{tmp_path / 'kb.db'}"
+
+
+@pytest.fixture
+def policy_copy(tmp_path):
+    dest = tmp_path / "policies"
+    shutil.copytree(loader.POLICY_DIR, dest)
+    return dest
+
+
+def test_validate_repo_files_pass(db):
+    out = run("kb", "validate", env_url=db)
+    assert out.returncode == 0, out.stderr
+    assert "全部通过校验" in out.stdout
+
+
+def test_validate_reports_file_and_line(db, policy_copy):
+    path = policy_copy / "tax_relief" / "vat_small_scale_1pct.yml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    index = next(i for i, line in enumerate(lines) if line.startswith("effective_to:"))
+    lines[index] = "effective_to: 2020-01-01"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = run("kb", "validate", str(policy_copy), env_url=db)
+    assert out.returncode == 1
+    assert f"vat_small_scale_1pct.yml:{index + 1}:" in out.stderr
+    assert "早于开始日期" in out.stderr
+
+
+def test_broken_file_imports_nothing(db, policy_copy):
+    bad = policy_copy / "tax_relief" / "broken.yml"
+    bad.write_text("id: broken\nname: [unclosed\n", encoding="utf-8")
+    out = run("kb", "import", str(policy_copy), env_url=db)
+    assert out.returncode == 1
+    assert "broken.yml:" in out.stderr and "没有任何改动" in out.stderr
+    diff = run("kb", "diff", "--json", "--root", str(loader.POLICY_DIR), env_url=db)
+    assert json.loads(diff.stdout)["only_in_db"] == []
+    assert len(json.loads(diff.stdout)["only_in_files"]) == len(loader.policy_files())
+
+
+def test_duplicate_ids_and_unknown_vocabulary_are_caught(db, policy_copy):
+    src = policy_copy / "tax_relief" / "vat_small_scale_1pct.yml"
+    text = src.read_text(encoding="utf-8")
+    (policy_copy / "tax_relief" / "copy.yml").write_text(text, encoding="utf-8")
+    src.write_text(text.replace("小规模纳税人", "小小纳税人", 1) if "value: 小规模纳税人" in text
+                   else text.replace("taxpayer_type", "taxpayer_kind", 1), encoding="utf-8")
+    out = run("kb", "validate", str(policy_copy), env_url=db)
+    assert out.returncode == 1
+    assert "id 重复" in out.stderr
+    assert "与文件名" in out.stderr
+
+
+def test_import_export_diff_publish_rollback_round_trip(db, tmp_path, policy_copy):
+    assert run("kb", "import", env_url=db).returncode == 0
+    assert run("kb", "diff", env_url=db).returncode == 0
+    exported = tmp_path / "exported"
+    assert run("kb", "export", str(exported), env_url=db).returncode == 0
+    assert run("kb", "diff", "--root", str(exported), env_url=db).returncode == 0
+    # A changed file becomes version 2; rollback brings version 1 back.
+    path = policy_copy / "tax_relief" / "six_taxes_two_fees_half.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace("name:", "name: 【改】", 1), encoding="utf-8")
+    assert run("kb", "import", str(path), env_url=db).returncode == 0
+    changed = json.loads(run("kb", "diff", "--json", env_url=db).stdout)["changed"]
+    assert changed == {"six_taxes_two_fees_half": ["name"]}
+    out = run("kb", "rollback", "six_taxes_two_fees_half", "--why", "测试", env_url=db)
+    assert out.returncode == 0 and "第 1 版" in out.stdout
+    assert run("kb", "diff", env_url=db).returncode == 0
+    assert run("kb", "publish", "six_taxes_two_fees_half", "2", env_url=db).returncode == 0
+    history = run("kb", "history", "six_taxes_two_fees_half", env_url=db).stdout
+    assert "v2\tpublished" in history and "v1\tsuperseded" in history
+    assert run("kb", "rollback", "no_such_policy", env_url=db).returncode == 1
+
+
+def test_match_cli_json_and_errors(db, tmp_path):
+    assert run("kb", "import", env_url=db).returncode == 0
+    profile = tmp_path / "p.json"
+    profile.write_text(json.dumps({"entity_type": "个体工商户", "identities": ["退役军人"]}, ensure_ascii=False))
+    out = run("match", "--profile", str(profile), "--as-of", "2026-06-01", "--json", env_url=db)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert set(data) >= {"as_of", "kb_version", "results", "next_question"}
+    loan = next(r for r in data["results"] if r["policy_id"] == "startup_guaranteed_loan")
+    assert loan["status"] == "eligible" and loan["reasons"] and loan["missing"] == []
+    profile.write_text(json.dumps({"industry": "挖矿"}, ensure_ascii=False))
+    out = run("match", "--profile", str(profile), "--json", env_url=db)
+    assert out.returncode == 2
+    assert json.loads(out.stdout)["field"] == "industry"
+    assert run("match", "--profile", str(profile), "--as-of", "昨天", env_url=db).returncode == 2
+    profile.write_text("{not json")
+    assert run("match", "--profile", str(profile), env_url=db).returncode == 2
