@@ -24,7 +24,8 @@ class ActionAnswerPolicies(Action):
         named = report.get(tracker.get_slot("current_policy") or "")
         if named is not None:
             # "我能不能申请X?" — one verdict with the reason.
-            dispatcher.utter_message(text=present.verdict_message(named, report.kb_version))
+            for text in present.verdict_messages(named, report.kb_version):
+                dispatcher.utter_message(text=text)
             return [SlotSet("page", None)]
         page = int(tracker.get_slot("page") or 1)
         messages = present.answer_messages(report, present.families_for(family), page=page)
@@ -34,9 +35,9 @@ class ActionAnswerPolicies(Action):
             if last and "回复“更多”" in text:
                 buttons = [{"title": "更多", "payload": f'/{family}{{"page": {page + 1}}}'}]
             dispatcher.utter_message(text=text, buttons=buttons or None)
-        top = next((r for r in results if r.status in (ELIGIBLE, POSSIBLE)), None)
-        return [SlotSet("page", None), SlotSet("current_policy", top.policy_id if top else None),
-                SlotSet("last_answer", "\n".join(messages)[:2000])]
+        fitting = [r.policy_id for r in results if r.status in (ELIGIBLE, POSSIBLE)]
+        return [SlotSet("page", None), SlotSet("current_policy", fitting[0] if fitting else None),
+                SlotSet("matched_policies", fitting), SlotSet("last_answer", "\n".join(messages)[:2000])]
 
 
 class ActionExplainApplication(Action):
@@ -58,5 +59,6 @@ class ActionExplainApplication(Action):
                 text="您想了解哪项政策的申请方法？",
                 buttons=[{"title": r.record.data["name"], "payload": f"{r.record.data['name']}怎么申请"} for r in options] or None)
             return []
-        dispatcher.utter_message(text=present.application_message(result))
+        for text in present.application_messages(result, report.kb_version):
+            dispatcher.utter_message(text=text)
         return [SlotSet("current_policy", result.policy_id)]

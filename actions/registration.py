@@ -32,7 +32,8 @@ class ActionBusinessRegistration(Action):
         guide = named[0]
         d = guide.record.data
         dispatcher.utter_message(text=f"「{d['name']}」\n{d.get('summary', '').strip()}")
-        dispatcher.utter_message(text=present.application_message(guide))
+        for text in present.application_messages(guide, report.kb_version):
+            dispatcher.utter_message(text=text)
         caveats = guide.caveats()
         if caveats:
             dispatcher.utter_message(text="\n".join(caveats[:3]))

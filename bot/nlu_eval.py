@@ -30,7 +30,11 @@ async def evaluate(model: str, data: str) -> Dict[str, Any]:
     from rasa.shared.nlu.training_data.loading import load_data
     from sklearn.metrics import classification_report, f1_score
 
+    import jieba
+
     agent = Agent.load(model)
+    # The JiebaTokenizer loads our user dictionary into jieba when the model loads.
+    dictionary_loaded = jieba.lcut("六税两费减半和创业担保贷款")[:1] == ["六税两费"]
     examples = [m for m in load_data(data).intent_examples]
     gold, predicted, errors = [], [], []
     entity_total = entity_hit = 0
@@ -57,6 +61,7 @@ async def evaluate(model: str, data: str) -> Dict[str, Any]:
         "intent_accuracy": round(sum(g == p for g, p in zip(gold, predicted)) / max(1, len(gold)), 4),
         "entity_total": entity_total,
         "entity_value_accuracy": round(entity_hit / entity_total, 4) if entity_total else None,
+        "jieba_user_dictionary_loaded": dictionary_loaded,
         "per_intent": classification_report(gold, predicted, labels=labels, zero_division=0, output_dict=True),
         "errors": errors,
     }
@@ -70,6 +75,12 @@ def main(argv=None) -> int:
     parser.add_argument("--report", default="var/nlu_eval.json")
     args = parser.parse_args(argv)
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    import logging
+
+    from rasa.utils.log_utils import configure_structlog
+
+    logging.basicConfig(level=logging.WARNING)
+    configure_structlog(logging.WARNING)
     result = asyncio.run(evaluate(args.model, args.data))
     Path(args.report).parent.mkdir(parents=True, exist_ok=True)
     Path(args.report).write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -78,6 +89,10 @@ def main(argv=None) -> int:
     print(f"NLU held-out: {result['examples']} examples, intent macro-F1 {result['intent_macro_f1']:.3f} "
           f"(accuracy {result['intent_accuracy']:.3f}), entity canonical-value accuracy "
           f"{result['entity_value_accuracy']} over {result['entity_total']} entities; report {args.report}")
+    print(f"jieba user dictionary loaded with the model: {result['jieba_user_dictionary_loaded']}")
+    if not result["jieba_user_dictionary_loaded"]:
+        print("✗ the jieba user dictionary (data/jieba) was not loaded")
+        return 1
     if result["intent_macro_f1"] < args.min_f1:
         print(f"✗ intent macro-F1 below {args.min_f1}")
         return 1

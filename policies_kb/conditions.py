@@ -5,7 +5,7 @@ Nothing here evaluates strings as code.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from policies_kb import profile as profile_mod
 
@@ -184,3 +184,25 @@ def _trace_entry(node: Dict[str, Any], outcome: str, actual: Any) -> Dict[str, A
     else:
         explain = f"? {label}（还不知道您的{title}）"
     return {"field": field, "result": outcome, "label": label, "explain": explain}
+
+
+def unknown_fields(node: Dict[str, Any], facts: Dict[str, Any], out: Set[str]) -> str:
+    """Evaluate and collect the unknown fields that can still change the outcome."""
+    if "all" in node or "any" in node:
+        children = node.get("all", node.get("any"))
+        local: Set[str] = set()
+        outcomes = [unknown_fields(c, facts, local) for c in children]
+        decisive, other = (FAILED, PASSED) if "all" in node else (PASSED, FAILED)
+        if decisive in outcomes:
+            return decisive
+        if UNKNOWN in outcomes:
+            out |= local
+            return UNKNOWN
+        return other
+    if "not" in node:
+        inner = unknown_fields(node["not"], facts, out)
+        return {PASSED: FAILED, FAILED: PASSED}.get(inner, UNKNOWN)
+    if facts.get(node["field"]) is None:
+        out.add(profile_mod.DERIVED_FROM.get(node["field"], node["field"]))
+        return UNKNOWN
+    return PASSED if OPS[node["op"]](facts[node["field"]], node.get("value")) else FAILED

@@ -10,9 +10,12 @@ import datetime as dt
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
 
 from policies_kb import conditions, loader
+from policies_kb.compiled import CompiledTrees
 from policies_kb import profile as profile_mod
 from policies_kb.conditions import FAILED, PASSED, UNKNOWN
 
@@ -54,28 +57,6 @@ class PolicyRecord:
     @property
     def id(self) -> str:
         return self.data["id"]
-
-
-def _deciding_unknowns(node: Dict[str, Any], facts: Dict[str, Any], out: Set[str]) -> str:
-    """Evaluate and collect the unknown fields that can still change the outcome."""
-    if "all" in node or "any" in node:
-        children = node.get("all", node.get("any"))
-        local: Set[str] = set()
-        outcomes = [_deciding_unknowns(c, facts, local) for c in children]
-        decisive, other = (FAILED, PASSED) if "all" in node else (PASSED, FAILED)
-        if decisive in outcomes:
-            return decisive
-        if UNKNOWN in outcomes:
-            out |= local
-            return UNKNOWN
-        return other
-    if "not" in node:
-        inner = _deciding_unknowns(node["not"], facts, out)
-        return {PASSED: FAILED, FAILED: PASSED}.get(inner, UNKNOWN)
-    if facts.get(node["field"]) is None:
-        out.add(profile_mod.DERIVED_FROM.get(node["field"], node["field"]))
-        return UNKNOWN
-    return PASSED if conditions.OPS[node["op"]](facts[node["field"]], node.get("value")) else FAILED
 
 
 @dataclass
@@ -162,19 +143,84 @@ class MatchResult:
         }
 
 
-@dataclass
+class CompiledKB:
+    """Published policies prepared for matching: trees vectorised, dates and ranks as arrays."""
+
+    def __init__(self, records: Sequence[PolicyRecord]):
+        self.records = list(records)
+        self.index = {r.id: i for i, r in enumerate(self.records)}
+        self.trees = CompiledTrees([r.tree for r in self.records])
+        self.start = np.array([r.start.toordinal() if r.start else -(10 ** 9) for r in self.records], dtype=np.int64)
+        self.end = np.array([r.end.toordinal() if r.end else 10 ** 9 for r in self.records], dtype=np.int64)
+        self.unconfirmed = np.array([bool(r.data.get("continuation_unconfirmed")) for r in self.records])
+        families = sorted({r.data["family"] for r in self.records})
+        self.family_rank = np.array([families.index(r.data["family"]) for r in self.records], dtype=np.int64)
+        self.names = {r.id: r.data["name"] for r in self.records}
+        self.overlays = [(i, self.index[r.data["overlays"]]) for i, r in enumerate(self.records)
+                         if r.data.get("overlays") in self.index]
+
+
+STATUS_CODES = [ELIGIBLE, POSSIBLE, INELIGIBLE, EXPIRED]  # code = rank
+_FROM_OUTCOME = np.array([2, 1, 0], dtype=np.int8)  # tri-state value 0/1/2 → status code
+
+
 class MatchReport:
-    as_of: dt.date
-    kb_version: str
-    results: List[MatchResult]
-    next_question: Optional[Dict[str, Any]]
-    profile: Dict[str, Any]
+    """Statuses, missing fields and next question for every policy; MatchResult objects
+    (with traces) are built only when someone reads them."""
+
+    def __init__(self, kb: CompiledKB, codes: np.ndarray, missing_pairs: Tuple[np.ndarray, np.ndarray],
+                 facts: Dict[str, Any], as_of: dt.date, kb_version: str, profile: Dict[str, Any]):
+        self.kb, self.codes, self.facts = kb, codes, facts
+        self.as_of, self.kb_version, self.profile = as_of, kb_version, profile
+        self._pairs = missing_pairs
+        self._missing: Optional[Dict[int, List[str]]] = None
+        self._results: Optional[List[MatchResult]] = None
+        counts = np.bincount(missing_pairs[1], minlength=len(kb.trees.fields)) if len(codes) else []
+        self.next_question = _question(Counter({kb.trees.fields[i]: int(c) for i, c in enumerate(counts) if c}))
+        self.n_missing = np.bincount(missing_pairs[0], minlength=len(codes))
+
+    @property
+    def missing(self) -> Dict[int, List[str]]:
+        if self._missing is None:
+            out: Dict[int, List[str]] = {}
+            for policy, field in zip(self._pairs[0].tolist(), self._pairs[1].tolist()):
+                out.setdefault(policy, []).append(self.kb.trees.fields[field])
+            self._missing = out
+        return self._missing
+
+    def _result(self, i: int) -> MatchResult:
+        record = self.kb.records[i]
+        result = MatchResult(record, STATUS_CODES[self.codes[i]], missing=_sorted_fields(self.missing.get(i, [])),
+                             facts=self.facts, as_of=self.as_of,
+                             replaced_by_name=self.kb.names.get(record.data.get("replaced_by")))
+        for overlay, base in self.kb.overlays:
+            if base == i and self.codes[overlay] <= 1:
+                data = self.kb.records[overlay].data
+                result.overlays.append({"policy_id": data["id"], "name": data["name"],
+                                        "status": STATUS_CODES[self.codes[overlay]],
+                                        "benefit": (data.get("benefit") or {}).get("text", "")})
+        return result
+
+    def ranked(self) -> np.ndarray:
+        """Policy indices ranked: status, then confirmed before unconfirmed, then fewest missing."""
+        return np.lexsort((np.arange(len(self.codes)), self.kb.family_rank, self.n_missing,
+                           self.kb.unconfirmed, self.codes))
+
+    def top(self, n: int) -> List[MatchResult]:
+        return [self._result(i) for i in self.ranked()[:n].tolist()]
+
+    @property
+    def results(self) -> List[MatchResult]:
+        if self._results is None:
+            self._results = [self._result(i) for i in self.ranked().tolist()]
+        return self._results
 
     def by_status(self, status: str) -> List[MatchResult]:
         return [r for r in self.results if r.status == status]
 
     def get(self, policy_id: str) -> Optional[MatchResult]:
-        return next((r for r in self.results if r.policy_id == policy_id), None)
+        i = self.kb.index.get(policy_id)
+        return None if i is None else self._result(i)
 
     def to_dict(self, families: Optional[Iterable[str]] = None) -> Dict[str, Any]:
         wanted = set(families) if families else None
@@ -187,12 +233,15 @@ class MatchReport:
         }
 
 
-def next_question(results: Sequence[MatchResult]) -> Optional[Dict[str, Any]]:
-    counts = Counter(f for r in results if r.status == POSSIBLE for f in r.missing)
+def _sorted_fields(fields: Iterable[str]) -> List[str]:
+    return sorted(fields, key=lambda f: (QUESTION_PRIORITY.index(f) if f in QUESTION_PRIORITY else 99, f))
+
+
+def _question(counts: Counter) -> Optional[Dict[str, Any]]:
     if not counts:
         return None
     rank = {f: i for i, f in enumerate(QUESTION_PRIORITY)}
-    best = max(counts, key=lambda f: (counts[f], -rank.get(f, len(rank))))
+    best = max(counts, key=lambda f: (counts[f], -rank.get(f, len(rank)), f))
     spec = profile_mod.field_specs().get(best, {})
     return {
         "field": best,
@@ -200,54 +249,44 @@ def next_question(results: Sequence[MatchResult]) -> Optional[Dict[str, Any]]:
         "question": spec.get("x-question") or f"请问您的{profile_mod.field_title(best)}是？",
         "options": profile_mod.vocabulary(best) or [],
         "decides": counts[best],
-        "policies": [r.policy_id for r in results if r.status == POSSIBLE and best in r.missing],
     }
 
 
-def evaluate_policies(profile: Dict[str, Any], records: Sequence[PolicyRecord], as_of: dt.date,
+def next_question(results: Sequence[MatchResult]) -> Optional[Dict[str, Any]]:
+    """The unknown field whose answer decides the most "possible" results among `results`."""
+    possible = [r for r in results if r.status == POSSIBLE]
+    question = _question(Counter(f for r in possible for f in r.missing))
+    if question:
+        question["policies"] = [r.policy_id for r in possible if question["field"] in r.missing]
+    return question
+
+
+def evaluate_policies(profile: Dict[str, Any], records: Union[CompiledKB, Sequence[PolicyRecord]], as_of: dt.date,
                       kb_version: str = "") -> MatchReport:
     """Match a validated profile against prepared records (no database)."""
+    kb = records if isinstance(records, CompiledKB) else CompiledKB(records)
     facts = profile_mod.facts(profile, as_of)
-    names = {r.id: r.data["name"] for r in records}
-    results: List[MatchResult] = []
-    for record in records:
-        if (record.start and as_of < record.start) or (record.end and as_of > record.end):
-            result = MatchResult(record, EXPIRED, facts=facts, as_of=as_of,
-                                 replaced_by_name=names.get(record.data.get("replaced_by")))
-        else:
-            outcome = record.check(facts)
-            result = MatchResult(record, {PASSED: ELIGIBLE, FAILED: INELIGIBLE, UNKNOWN: POSSIBLE}[outcome],
-                                 facts=facts, as_of=as_of)
-            if outcome == UNKNOWN:
-                missing: Set[str] = set()
-                _deciding_unknowns(record.tree, facts, missing)
-                result.missing = sorted(missing, key=lambda f: (QUESTION_PRIORITY.index(f)
-                                                                if f in QUESTION_PRIORITY else 99, f))
-        results.append(result)
-    by_id = {r.policy_id: r for r in results}
-    for result in results:
-        base = by_id.get(result.record.data.get("overlays"))
-        if base is not None and result.status in (ELIGIBLE, POSSIBLE):
-            base.overlays.append({"policy_id": result.policy_id, "name": result.record.data["name"],
-                                  "status": result.status,
-                                  "benefit": (result.record.data.get("benefit") or {}).get("text", "")})
-    results.sort(key=lambda r: (STATUS_ORDER[r.status], bool(r.record.data.get("continuation_unconfirmed")),
-                                len(r.missing), r.record.data["family"], r.policy_id))
-    return MatchReport(as_of=as_of, kb_version=kb_version, results=results,
-                       next_question=next_question(results), profile=profile)
+    if not kb.records:
+        empty = np.zeros(0, dtype=np.int64)
+        return MatchReport(kb, np.zeros(0, dtype=np.int8), (empty, empty), facts, as_of, kb_version, profile)
+    values = kb.trees.evaluate(facts)
+    day = as_of.toordinal()
+    codes = np.where((day < kb.start) | (day > kb.end), 3, _FROM_OUTCOME[kb.trees.outcomes(values)]).astype(np.int8)
+    missing = kb.trees.deciding_unknowns(values, codes == 1)
+    return MatchReport(kb, codes, missing, facts, as_of, kb_version, profile)
 
 
 # ---- published policies from the database, cached by knowledge-base version ---------------
 
 _cache_lock = threading.Lock()
-_cache: Dict[str, Tuple[int, str, List[PolicyRecord]]] = {}
+_cache: Dict[str, Tuple[int, str, CompiledKB]] = {}
 
 
 def kb_label(version: int, updated_at: Optional[dt.datetime]) -> str:
     return f"v{version}（{updated_at:%Y-%m-%d}）" if updated_at else f"v{version}"
 
 
-def published_records(url: Optional[str] = None) -> Tuple[str, List[PolicyRecord]]:
+def published_records(url: Optional[str] = None) -> Tuple[str, CompiledKB]:
     """Published policies, reloaded only when the knowledge-base version changed."""
     from sqlalchemy import select
 
@@ -263,14 +302,14 @@ def published_records(url: Optional[str] = None) -> Tuple[str, List[PolicyRecord
             return cached[1], cached[2]
         with _cache_lock:
             rows = session.scalars(select(Policy).where(Policy.status == "published").order_by(Policy.id))
-            records = [PolicyRecord.from_data(row.data) for row in rows]
+            records = CompiledKB([PolicyRecord.from_data(row.data) for row in rows])
             label = kb_label(version, meta.updated_at if meta else None)
             _cache[key] = (version, label, records)
             return label, records
 
 
 def match(profile: Dict[str, Any], as_of: Optional[dt.date] = None, *, url: Optional[str] = None,
-          records: Optional[Sequence[PolicyRecord]] = None) -> MatchReport:
+          records: Union[CompiledKB, Sequence[PolicyRecord], None] = None) -> MatchReport:
     """Validate `profile` (raises ProfileError) and match it against the published policies."""
     clean = profile_mod.validate_profile(profile)
     as_of = as_of or dt.date.today()

@@ -126,7 +126,7 @@ def answer_messages(report: MatchReport, families: Iterable[str], page: int = 1)
     return _chunks(lines)
 
 
-def verdict_message(result: MatchResult, kb_version: str) -> str:
+def verdict_messages(result: MatchResult, kb_version: str) -> List[str]:
     """Answer to "我能不能申请X?": yes / no / depends, with the reason."""
     d = result.record.data
     lead = {ELIGIBLE: "可以。", POSSIBLE: "要看情况。", INELIGIBLE: "按您说的情况，暂时不能。",
@@ -141,10 +141,10 @@ def verdict_message(result: MatchResult, kb_version: str) -> str:
         lines += result.caveats()[:2]
         lines.append("想知道怎么申请，回复“怎么申请”。")
     lines.append(f"（知识库 {kb_version}）")
-    return "\n".join(_chunks(lines, MAX_CHARS * 3))[:MAX_CHARS * 2]
+    return _chunks(lines)
 
 
-def application_message(result: MatchResult) -> str:
+def application_messages(result: MatchResult, kb_version: str = "") -> List[str]:
     d = result.record.data
     apply = d.get("apply") or {}
     lines = [f"「{d['name']}」怎么办：", f"去哪办：{apply.get('channel', '以当地部门为准')}"]
@@ -156,8 +156,8 @@ def application_message(result: MatchResult) -> str:
         lines.append("材料：" + "、".join(materials))
     if apply.get("time_limit"):
         lines.append(f"时限：{apply['time_limit']}")
-    lines.append(f"依据：{doc_no(result)}，{valid_until(result)}。")
-    return "\n".join(_chunks(lines, MAX_CHARS * 2))[: MAX_CHARS * 2]
+    lines.append(f"依据：{doc_no(result)}，{valid_until(result)}。" + (f"（知识库 {kb_version}）" if kb_version else ""))
+    return _chunks(lines)
 
 
 def profile_summary(profile: Dict[str, Any]) -> str:

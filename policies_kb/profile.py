@@ -39,6 +39,7 @@ def schema() -> Dict[str, Any]:
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=1)
 def field_specs() -> Dict[str, Dict[str, Any]]:
     """Flat map of every condition-usable field: region.* flattened, derived fields added."""
     specs: Dict[str, Dict[str, Any]] = {}
@@ -52,14 +53,20 @@ def field_specs() -> Dict[str, Dict[str, Any]]:
     return specs
 
 
-def vocabulary(field: str) -> Optional[List[str]]:
-    """Allowed values of an enum field (or of the items of a list field), else None."""
+@lru_cache(maxsize=64)
+def _vocabulary(field: str) -> Optional[tuple]:
     spec = field_specs().get(field, {})
     if "enum" in spec:
-        return list(spec["enum"])
+        return tuple(spec["enum"])
     if spec.get("type") == "array":
-        return list(spec["items"].get("enum", [])) or None
+        return tuple(spec["items"].get("enum", [])) or None
     return None
+
+
+def vocabulary(field: str) -> Optional[List[str]]:
+    """Allowed values of an enum field (or of the items of a list field), else None."""
+    values = _vocabulary(field)
+    return list(values) if values else None
 
 
 def field_title(field: str) -> str:

@@ -54,9 +54,8 @@ def _next_version(session: Session, policy_id: str) -> int:
     return (current or 0) + 1
 
 
-def _make_live(session: Session, data: Dict[str, Any], version: int, actor: str) -> Policy:
+def _set_live(row: Policy, data: Dict[str, Any], version: int, actor: str) -> None:
     region = data.get("region") or {}
-    row = session.get(Policy, data["id"]) or Policy(id=data["id"])
     row.name = data["name"]
     row.family = data["family"]
     row.status = data["status"]
@@ -69,6 +68,11 @@ def _make_live(session: Session, data: Dict[str, Any], version: int, actor: str)
     row.data = data
     row.updated_at = utcnow()
     row.updated_by = actor
+
+
+def _make_live(session: Session, data: Dict[str, Any], version: int, actor: str) -> Policy:
+    row = session.get(Policy, data["id"]) or Policy(id=data["id"])
+    _set_live(row, data, version, actor)
     session.add(row)
     for old in session.scalars(select(PolicyVersion).where(
             PolicyVersion.policy_id == data["id"], PolicyVersion.state == "published",
@@ -83,24 +87,34 @@ def _make_live(session: Session, data: Dict[str, Any], version: int, actor: str)
 def import_docs(*, session: Session, docs: List[SourceDoc], actor: str, why: str = "",
                 parse_errors: Optional[List[KbError]] = None) -> Dict[str, List[str]]:
     """Validate then import all docs; any error anywhere imports nothing (raises KbValidationError)."""
-    existing = set(session.scalars(select(Policy.id)))
-    errors = list(parse_errors or []) + loader.validate_docs(docs, known_ids=existing)
+    live = {row.id: row for row in session.scalars(select(Policy))}
+    errors = list(parse_errors or []) + loader.validate_docs(docs, known_ids=set(live))
     if errors:
         raise KbValidationError(errors)
+    latest = dict(session.execute(select(PolicyVersion.policy_id, func.max(PolicyVersion.version))
+                                  .group_by(PolicyVersion.policy_id)).all())
     report: Dict[str, List[str]] = {"created": [], "updated": [], "unchanged": []}
+    now = utcnow()
     for doc in docs:
         data = loader.normalize(doc.data)
-        live = session.get(Policy, data["id"])
-        if live is not None and live.data == data:
+        row = live.get(data["id"])
+        if row is not None and row.data == data:
             report["unchanged"].append(data["id"])
             continue
-        version = _next_version(session, data["id"])
+        version = latest.get(data["id"], 0) + 1
+        if row is not None:
+            session.query(PolicyVersion).filter(PolicyVersion.policy_id == data["id"],
+                                                PolicyVersion.state == "published").update({"state": "superseded"})
         session.add(PolicyVersion(policy_id=data["id"], version=version, state="published", data=data,
-                                  created_at=utcnow(), created_by=actor, note=why or "导入"))
-        session.flush()
-        _make_live(session, data, version, actor)
+                                  created_at=now, created_by=actor, note=why or "导入"))
+        report["updated" if row is not None else "created"].append(data["id"])
+        if row is None:
+            row = Policy(id=data["id"])
+            session.add(row)
+        _set_live(row, data, version, actor)
         _audit(session, actor, "import", data["id"], version, why, {"file": doc.path})
-        report["updated" if live is not None else "created"].append(data["id"])
+    if report["created"] or report["updated"]:
+        _bump(session)  # one knowledge-base version per import
     return report
 
 

@@ -11,7 +11,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
-from bot.web import api
+from bot.web import admin, api, hotline
 
 
 class ConsoleInput(InputChannel):
@@ -28,5 +28,6 @@ class ConsoleInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("zct_web")
-        api.add_routes(bp)
+        for module in (api, hotline, admin):
+            module.add_routes(bp)
         return bp

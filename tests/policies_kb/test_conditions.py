@@ -82,3 +82,25 @@ def test_validation_names_bad_parts():
     assert "数字" in errors["conditions.all[3]"]
     assert "label" in errors["conditions.all[4]"]
     assert "explode" in errors["conditions.all[5]"]
+
+
+@settings(max_examples=200)
+@given(st.lists(trees, min_size=1, max_size=6), facts)
+def test_vectorised_matcher_agrees_with_the_interpreter(tree_list, profile):
+    """compiled.CompiledTrees gives the same outcome and deciding unknown fields per tree."""
+    import numpy as np
+
+    from policies_kb.compiled import OUTCOME, CompiledTrees
+
+    compiled = CompiledTrees(tree_list)
+    values = compiled.evaluate(profile)
+    outcomes = compiled.outcomes(values)
+    policies, fields = compiled.deciding_unknowns(values, np.ones(len(tree_list), dtype=bool))
+    missing = {}
+    for p, f in zip(policies.tolist(), fields.tolist()):
+        missing.setdefault(p, set()).add(compiled.fields[f])
+    for i, tree in enumerate(tree_list):
+        expected_fields: set = set()
+        expected = conditions.unknown_fields(tree, profile, expected_fields)
+        assert OUTCOME[int(outcomes[i])] == expected == conditions.evaluate(tree, profile)
+        assert set(missing.get(i, [])) == (expected_fields if expected == UNKNOWN else set())
