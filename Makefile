@@ -30,9 +30,17 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	$(PY) -m pip install -q --upgrade "pip<25" wheel
 	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
 	$(RASA) telemetry disable >/dev/null
+	@# Rasa sends crash reports to Sentry whenever its package ships a key, whatever the telemetry
+	@# setting says: empty the key file so nothing can phone home.
+	echo '{}' > "$$($(PY) -c 'import os, rasa; print(os.path.join(os.path.dirname(rasa.__file__), "keys"))')"
 	touch $@
 
-setup: $(VENV)/.installed ## create the venv and install pinned dependencies
+# Chart.js for the admin console's charts (npm registry, checksum-pinned; never committed).
+# Without it the analytics page still shows its tables.
+bot/web/static/vendor/chart.umd.js: bot/web/fetch_static.sh
+	bash bot/web/fetch_static.sh || echo "warning: chart.js not fetched; admin charts fall back to tables"
+
+setup: $(VENV)/.installed bot/web/static/vendor/chart.umd.js ## create the venv, install pinned dependencies, fetch chart.js
 
 kb: setup ## migrate the database and import the policy files
 	mkdir -p var
@@ -62,10 +70,11 @@ test: kb model ## every test: unit, integration (real servers), stories, NLU eva
 test-fast: setup ## unit tests only (no model, no servers)
 	$(PY) -m pytest -q -m "not integration"
 
-bench: kb model ## performance figures (matcher, bot, WeChat)
+bench: kb model ## performance figures (matcher, bot, WeChat, consoles)
 	$(PY) bench/bench_match.py
 	$(PY) bench/bench_bot.py
 	$(PY) bench/bench_wechat.py
+	$(PY) bench/bench_console.py
 
 clean: ## remove trained models and local databases
 	rm -rf models var .pytest_cache

@@ -26,7 +26,8 @@ class ActionAnswerPolicies(Action):
             # "我能不能申请X?" — one verdict with the reason.
             for text in present.verdict_messages(named, report.kb_version):
                 dispatcher.utter_message(text=text)
-            return [SlotSet("page", None)]
+            fits = [named.policy_id] if named.status in (ELIGIBLE, POSSIBLE) else []
+            return [SlotSet("page", None), SlotSet("matched_policies", fits)]
         page = int(tracker.get_slot("page") or 1)
         messages = present.answer_messages(report, present.families_for(family), page=page)
         for i, text in enumerate(messages):

@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from policies_kb import profile as profile_mod  # noqa: E402
 from policies_kb.loader import SourceDoc  # noqa: E402
 from policies_kb.matcher import PolicyRecord, evaluate_policies, published_records  # noqa: E402
+from bench.common import pct  # noqa: E402
 
 FAMILIES = ["social_insurance", "startup_subsidy", "guaranteed_loan", "tax_relief", "ip_financing",
             "returnee_startup", "veteran_support", "employment"]
@@ -71,10 +72,6 @@ def random_profile(rng):
         p["registered_on"] = (dt.date(2026, 6, 1) - dt.timedelta(days=rng.randint(0, 2000))).isoformat()
     return p
 
-
-def pct(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def main():

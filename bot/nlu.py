@@ -15,6 +15,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES
 from rasa.shared.nlu.training_data.message import Message
 
+from bot import rasa_speedups  # noqa: F401  (see module docstring)
 from policies_kb import normalize
 
 NUMBER_ENTITIES = {"employees": normalize.parse_count, "monthly_sales": normalize.parse_wan,
@@ -48,3 +49,4 @@ class ProfileEntityNormalizer(GraphComponent):
             entities = [self.normalize_entity(e) for e in message.get(ENTITIES, [])]
             message.set(ENTITIES, [e for e in entities if e is not None], add_to_output=True)
         return messages
+

@@ -12,7 +12,6 @@ import datetime as dt
 import io
 import json
 import logging
-import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field

@@ -97,7 +97,7 @@ class MatchResult:
             if d.get("continuation_unconfirmed"):
                 line = f"这项政策原定执行到 {self.record.end.isoformat()}，之后是否延续尚未确认，请以当地当年文件为准。"
             if self.replaced_by_name:
-                line += f"现行的相关政策是：{self.replaced_by_name}。"
+                line += f"后续的相关政策是：{self.replaced_by_name}。"
             return [line]
         wanted = {ELIGIBLE: PASSED, POSSIBLE: UNKNOWN, INELIGIBLE: FAILED}[self.status]
         picked = [t["explain"] for t in trace if t["result"] == wanted]

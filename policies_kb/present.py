@@ -72,11 +72,13 @@ def one_line(result: MatchResult) -> str:
     if result.status == POSSIBLE and result.missing:
         head += f"\n  还需确认：{'、'.join(field_title(f) for f in result.missing)}"
     elif result.status == INELIGIBLE:
+        # Compact: the name and the first unmet condition is what an owner needs.
         failed = [t["label"] for t in result.trace() if t["result"] == "failed"]
-        if failed:
-            head += f"\n  不符合：{failed[0]}"
+        head = f"• {d['name']}" + (f"——不符合：{failed[0]}" if failed else "")
     elif result.status == EXPIRED:
-        head = f"• {d['name']}（{doc_no(result)}）：{result.reasons()[0]}"
+        end = d.get("effective_to") or ""
+        head = f"• {d['name']}（{doc_no(result)}，{end} 已结束"
+        head += "，是否延续待核实）" if d.get("continuation_unconfirmed") else "）"
     if result.status in (ELIGIBLE, POSSIBLE):
         if d.get("continuation_unconfirmed"):
             head += "\n  〔待核实〕到期后是否延续尚无正式文件"

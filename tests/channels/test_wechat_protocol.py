@@ -1,0 +1,326 @@
+"""The WeChat webhook against the real Rasa server running the project's bot:
+URL verification, the three encryption modes, hostile requests, every
+message and event type, and WeChat's retries."""
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from wechatpy.crypto import WeChatCrypto
+
+from tests.channels.conftest import AES_KEY, TOKEN, side, tracker, user_turns
+from tests.channels.wechat_side import (
+    event_xml,
+    message_xml,
+    new_openid,
+    next_msg_id,
+    nonce,
+    sign,
+    text_xml,
+)
+
+pytestmark = pytest.mark.integration  # boots real Rasa servers
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def webhook(server) -> str:
+    return f"{server.url}/webhooks/wechat/webhook"
+
+
+def signed_query(timestamp=None, token=TOKEN):
+    ts = str(timestamp or int(time.time()))
+    n = nonce()
+    return {"signature": sign(token, ts, n), "timestamp": ts, "nonce": n}
+
+
+# -- URL verification (GET) ------------------------------------------------------
+
+
+def test_health_route(wechat_server):
+    data = requests.get(f"{wechat_server.url}/webhooks/wechat/", timeout=5).json()
+    assert data == {"status": "ok", "configured": True, "encryption": True, "dedup_store": "memory"}
+
+
+def test_verification_echoes_echostr(wechat_server):
+    params = dict(signed_query(), echostr="8142037756290617341")
+    resp = requests.get(webhook(wechat_server), params=params, timeout=5)
+    assert resp.status_code == 200
+    assert resp.text == "8142037756290617341"
+
+
+@pytest.mark.parametrize(
+    "change, status",
+    [
+        ({"signature": "0" * 40}, 403),
+        ({"token": "guessed-token"}, 403),
+        ({"timestamp": str(int(time.time()) - 3600)}, 403),  # outside the replay window
+        ({"signature": None}, 400),
+        ({"timestamp": "yesterday"}, 400),
+    ],
+)
+def test_verification_refused(wechat_server, change, status):
+    token = change.pop("token", TOKEN)
+    ts = change.get("timestamp") if change.get("timestamp", "").isdigit() else None
+    params = dict(signed_query(ts, token), echostr="123")
+    params.update(change)
+    params = {k: v for k, v in params.items() if v is not None}
+    resp = requests.get(webhook(wechat_server), params=params, timeout=5)
+    assert resp.status_code == status
+    assert "123" not in resp.text
+
+
+# -- the three modes ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["plain", "compat", "safe"])
+def test_text_message_in_each_mode(wechat_server, mode):
+    wx = side(wechat_server, mode)
+    user = new_openid()
+    msg_id = next_msg_id()
+    reply = wx.say(user, "你好", msg_id)
+
+    assert reply is not None and reply["MsgType"] == "text"
+    assert CHINESE.search(reply["Content"])
+    assert reply["ToUserName"] == user and reply["FromUserName"] == "gh_zhengcetong01"
+    assert ("_encrypted" in reply) == (mode != "plain")  # encrypted requests, encrypted replies
+
+    events = tracker(wechat_server, user)["events"]
+    users = [e for e in events if e["event"] == "user"]
+    assert len(users) == 1
+    assert users[0]["text"] == "你好"
+    assert users[0]["input_channel"] == "wechat"
+    assert users[0]["metadata"]["wechat"] == {"msg_type": "text", "msg_id": str(msg_id)}
+
+
+# -- requests that must never reach the bot ------------------------------------------
+
+
+def test_forged_signature_never_reaches_bot(wechat_server):
+    user = new_openid()
+    params = signed_query(token="not-our-token")
+    resp = requests.post(webhook(wechat_server), params=params, data=text_xml(user, "你好").encode(), timeout=5)
+    assert resp.status_code == 403
+    assert user_turns(wechat_server, user) == 0
+
+
+def test_bad_msg_signature_refused(wechat_server):
+    wx = side(wechat_server, "safe")
+    user = new_openid()
+    params, body = wx.prepare(text_xml(user, "你好"))
+    params["msg_signature"] = sign(TOKEN, params["timestamp"], params["nonce"], "other-ciphertext")
+    assert wx.post_raw(params, body).status_code == 403
+    assert user_turns(wechat_server, user) == 0
+
+
+def test_message_for_another_appid_refused(wechat_server):
+    wx = side(wechat_server, "safe")
+    wx.crypto = WeChatCrypto(TOKEN, AES_KEY, "wx_someone_else_00")  # right key, wrong AppID
+    user = new_openid()
+    resp = wx.post(text_xml(user, "你好"))
+    assert resp.status_code == 403
+    assert user_turns(wechat_server, user) == 0
+
+
+def test_broken_ciphertext_refused(wechat_server):
+    wx = side(wechat_server, "safe")
+    ts, n = str(int(time.time())), nonce()
+    for garbage in ["bm90IGEgY2lwaGVydGV4dA==", "%%%not-base64%%%", "QUJD"]:
+        params = {
+            "signature": sign(TOKEN, ts, n), "timestamp": ts, "nonce": n,
+            "encrypt_type": "aes", "msg_signature": sign(TOKEN, ts, n, garbage),
+        }
+        body = f"<xml><ToUserName>gh</ToUserName><Encrypt><![CDATA[{garbage}]]></Encrypt></xml>"
+        resp = wx.post_raw(params, body.encode())
+        assert resp.status_code == 400, garbage
+
+
+XXE = """<?xml version="1.0"?>
+<!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<xml><ToUserName>gh</ToUserName><FromUserName>{user}</FromUserName><CreateTime>1</CreateTime>
+<MsgType>text</MsgType><Content>&xxe;</Content><MsgId>1</MsgId></xml>"""
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol">""" + "".join(
+    f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 if i > 1 else "")) * 10}">' for i in range(1, 10)
+) + """]>
+<xml><ToUserName>gh</ToUserName><FromUserName>{user}</FromUserName><CreateTime>1</CreateTime>
+<MsgType>text</MsgType><Content>&lol9;</Content><MsgId>2</MsgId></xml>"""
+
+
+@pytest.mark.parametrize("payload", [XXE, BILLION_LAUGHS], ids=["xxe", "billion-laughs"])
+@pytest.mark.parametrize("mode", ["plain", "safe"])
+def test_doctype_and_entities_refused(wechat_server, payload, mode):
+    wx = side(wechat_server, mode)
+    user = new_openid()
+    started = time.monotonic()
+    resp = wx.post(payload.replace("{user}", user))  # in safe mode the DTD is inside the ciphertext
+    assert resp.status_code == 400
+    assert time.monotonic() - started < 3  # refused before any entity is expanded
+    assert "root:" not in resp.text
+    assert user_turns(wechat_server, user) == 0
+
+
+def test_oversized_body_refused(wechat_server):
+    wx = side(wechat_server, "plain")
+    user = new_openid()
+    huge = text_xml(user, "政" * 100_000)
+    assert wx.post(huge).status_code == 413
+
+    # Without Content-Length (chunked) the stream is cut off at the limit too.
+    params, body = wx.prepare(huge)
+    chunks = (body[i : i + 8192] for i in range(0, len(body), 8192))
+    resp = requests.post(webhook(wechat_server), params=params, data=chunks, timeout=10)
+    assert resp.status_code == 413
+    assert user_turns(wechat_server, user) == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<xml><ToUserName>gh</ToUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>你好</Content></xml>",
+        "<xml><ToUserName>gh</ToUserName><FromUserName>ou</FromUserName><Content>你好</Content></xml>",
+        "<xml><ToUserName>gh</ToUserName><FromUserName>ou",  # truncated
+        "<html><body>hi</body></html>",
+        "",
+    ],
+    ids=["no-sender", "no-msgtype", "truncated", "not-wechat", "empty"],
+)
+def test_malformed_messages_get_400(wechat_server, body):
+    resp = side(wechat_server, "plain").post(body)
+    assert resp.status_code == 400
+
+
+def test_replayed_old_request_refused(wechat_server):
+    user = new_openid()
+    resp = side(wechat_server, "safe").post(text_xml(user, "你好"), timestamp=int(time.time()) - 600)
+    assert resp.status_code == 403
+    assert user_turns(wechat_server, user) == 0
+
+
+def test_unknown_encrypt_type_refused(wechat_server):
+    params = dict(signed_query(), encrypt_type="rot13")
+    resp = requests.post(webhook(wechat_server), params=params, data=text_xml("ou", "你好").encode(), timeout=5)
+    assert resp.status_code == 400
+
+
+# -- message types ---------------------------------------------------------------------
+
+
+def test_voice_with_recognition_is_handled_as_text(wechat_server):
+    wx = side(wechat_server, "safe")
+    user = new_openid()
+    xml = message_xml(user, "voice", MediaId="m1", Format="amr", Recognition="你好", MsgId=next_msg_id())
+    reply = wx.reply_of(wx.post(xml))
+    assert reply and CHINESE.search(reply["Content"])
+    users = [e for e in tracker(wechat_server, user)["events"] if e["event"] == "user"]
+    assert [u["text"] for u in users] == ["你好"]
+    assert users[0]["metadata"]["wechat"]["msg_type"] == "voice"
+
+
+def test_voice_without_recognition_gets_polite_reply(wechat_server):
+    wx = side(wechat_server, "safe")
+    user = new_openid()
+    reply = wx.reply_of(wx.post(message_xml(user, "voice", MediaId="m1", Format="amr", MsgId=next_msg_id())))
+    assert "语音" in reply["Content"]
+    assert user_turns(wechat_server, user) == 0
+
+
+@pytest.mark.parametrize(
+    "msg_type, fields",
+    [
+        ("image", {"PicUrl": "http://127.0.0.1/a.jpg", "MediaId": "m"}),
+        ("video", {"MediaId": "m", "ThumbMediaId": "t"}),
+        ("shortvideo", {"MediaId": "m", "ThumbMediaId": "t"}),
+        ("location", {"Location_X": "23.1", "Location_Y": "113.3", "Scale": "20", "Label": "广州"}),
+        ("link", {"Title": "政策", "Description": "d", "Url": "http://127.0.0.1/x"}),
+        ("miniprogrampage", {"Title": "x"}),  # a type we don't know
+    ],
+)
+def test_other_message_types_get_what_we_handle(wechat_server, msg_type, fields):
+    wx = side(wechat_server, "safe")
+    user = new_openid()
+    reply = wx.reply_of(wx.post(message_xml(user, msg_type, MsgId=next_msg_id(), **fields)))
+    assert "文字" in reply["Content"] and "语音" in reply["Content"]
+    assert user_turns(wechat_server, user) == 0
+
+
+# -- events ---------------------------------------------------------------------------------
+
+
+def test_subscribe_gets_welcome(wechat_server):
+    wx = side(wechat_server, "safe")
+    user = new_openid()
+    reply = wx.reply_of(wx.post(event_xml(user, "subscribe")))
+    assert "欢迎" in reply["Content"]
+    # via a QR code with a scene value: same welcome
+    reply = wx.reply_of(wx.post(event_xml(user, "subscribe", key="qrscene_42")))
+    assert "欢迎" in reply["Content"]
+
+
+@pytest.mark.parametrize("event, key", [("unsubscribe", None), ("VIEW", "https://example.invalid/"), ("SCAN", "42")])
+def test_silent_events_answer_success(wechat_server, event, key):
+    wx = side(wechat_server, "safe")
+    user = new_openid()
+    resp = wx.post(event_xml(user, event, key=key))
+    assert resp.status_code == 200 and resp.text == "success"
+    assert user_turns(wechat_server, user) == 0
+
+
+def test_menu_click_sends_intent_to_bot(wechat_server):
+    wx = side(wechat_server, "safe")
+    user = new_openid()
+    reply = wx.reply_of(wx.post(event_xml(user, "CLICK", key="FIND_POLICIES")))
+    assert reply and CHINESE.search(reply["Content"])
+    users = [e for e in tracker(wechat_server, user)["events"] if e["event"] == "user"]
+    assert len(users) == 1
+    assert users[0]["parse_data"]["intent"]["name"] == "find_policies"
+    assert users[0]["metadata"]["wechat"]["event_key"] == "FIND_POLICIES"
+
+
+def test_menu_click_with_fixed_reply_and_unknown_key(wechat_server):
+    wx = side(wechat_server, "safe")
+    user = new_openid()
+    assert "政策通" in wx.reply_of(wx.post(event_xml(user, "CLICK", key="HELP")))["Content"]
+    assert "菜单" in wx.reply_of(wx.post(event_xml(user, "CLICK", key="NO_SUCH_KEY")))["Content"]
+    assert user_turns(wechat_server, user) == 0
+
+
+def test_retried_click_runs_bot_once(wechat_server):
+    wx = side(wechat_server, "safe")
+    user = new_openid()
+    xml = event_xml(user, "CLICK", key="GUARANTEED_LOAN", create_time=int(time.time()))
+    first = wx.reply_of(wx.post(xml))
+    again = wx.reply_of(wx.post(xml))
+    assert first["Content"] == again["Content"]
+    assert user_turns(wechat_server, user) == 1
+
+
+# -- retries ---------------------------------------------------------------------------------
+
+
+def test_concurrent_retries_share_one_turn(wechat_server):
+    """WeChat's retries of one message (same MsgId) arriving while the first
+    attempt runs get the same answer, and the bot runs once."""
+    wx = side(wechat_server, "safe")
+    user = new_openid()
+    xml = text_xml(user, "创业担保贷款能贷多少", next_msg_id())
+    with ThreadPoolExecutor(3) as pool:
+        responses = list(pool.map(lambda _: side(wechat_server, "safe").post(xml), range(3)))
+    contents = {wx.reply_of(r)["Content"] for r in responses}
+    assert len(contents) == 1 and CHINESE.search(contents.pop())
+    assert user_turns(wechat_server, user) == 1
+
+
+def test_late_retry_gets_same_answer(wechat_server):
+    wx = side(wechat_server, "safe")
+    user = new_openid()
+    msg_id = next_msg_id()
+    first = wx.say(user, "你好", msg_id)
+    again = wx.say(user, "你好", msg_id)
+    assert first["Content"] == again["Content"]
+    assert user_turns(wechat_server, user) == 1
+    # a new message (new MsgId) is a new turn
+    wx.say(user, "你好")
+    assert user_turns(wechat_server, user) == 2

@@ -1,0 +1,40 @@
+"""bot.rasa_speedups validates action server responses exactly as Rasa's own schema does."""
+import pytest
+from jsonschema import ValidationError, validate
+from rasa.core.actions.action import RemoteAction
+
+from bot import rasa_speedups
+
+GOOD = [
+    {"events": [], "responses": []},
+    {"events": [{"event": "slot", "name": "industry", "value": "餐饮"},
+                {"event": "active_loop", "name": None}, {"event": "followup", "name": "utter_greet"}],
+     "responses": [{"text": "您好"}]},
+    {"events": [{"event": "bot", "text": "hi", "data": {}, "timestamp": None}]},
+]
+BAD = [
+    {"events": "not a list"},
+    {"events": [{"name": "no event key"}]},
+    {"events": [{"event": "no_such_event"}]},
+    {"events": [{"event": "slot"}]},                      # slot without a name
+    {"events": [{"event": "user", "text": 5}]},           # text must be a string
+    {"responses": [1]},
+]
+
+
+@pytest.mark.parametrize("result", GOOD)
+def test_accepts_what_rasa_accepts(result):
+    validate(result, RemoteAction.action_response_format_spec())
+    assert rasa_speedups._validate_action_result(None, result) is True
+
+
+@pytest.mark.parametrize("result", BAD)
+def test_rejects_what_rasa_rejects(result):
+    with pytest.raises(ValidationError):
+        validate(result, RemoteAction.action_response_format_spec())
+    with pytest.raises(ValidationError):
+        rasa_speedups._validate_action_result(None, result)
+
+
+def test_installed_on_remote_actions():
+    assert RemoteAction._validate_action_result is rasa_speedups._validate_action_result

@@ -1,0 +1,375 @@
+"""Every admin endpoint over plain HTTP against the real Rasa server: who may call it, what it
+refuses, and the policy workflow (draft → review → publish → rollback) reaching the bot at once.
+
+Tests that publish restore the shared knowledge base (admin_helpers.restore_kb)."""
+from __future__ import annotations
+
+import io
+import re
+import uuid
+import zipfile
+
+import pytest
+import requests
+import yaml
+
+from policies_kb import loader, store
+from policies_kb.db import session_scope
+from policies_kb.models import Policy
+from tests.web.admin_helpers import (ADMINS, POLICY, STAFF, Console, converse_until_listed, create_accounts,
+                                     edit_form, form_dict, published_version, restore_kb, say, understood_as)
+
+pytestmark = pytest.mark.integration
+
+P = f"/console/admin/policies/{POLICY}"
+GET_ENDPOINTS = [
+    "/console/admin", "/console/admin/policies", "/console/admin/new-policy", P, f"{P}/history",
+    "/console/admin/review", "/console/admin/audit", "/console/admin/import", "/console/admin/export.zip",
+    "/console/admin/analytics", "/console/admin/analytics.csv?table=daily",
+]
+POST_ENDPOINTS = [
+    "/console/admin/new-policy", P, f"{P}/versions/1/submit", f"{P}/versions/1/publish", f"{P}/versions/1/reject",
+    f"{P}/rollback", "/console/admin/import",
+]
+PROFILE = {"entity_type": "个体工商户", "identities": ["退役军人"], "industry": "餐饮"}
+
+
+@pytest.fixture(scope="module")
+def accounts(session_kb_url):
+    return create_accounts(session_kb_url)
+
+
+@pytest.fixture(scope="module")
+def author(console, accounts):
+    return Console(console.url, "kb_author", ADMINS["kb_author"])
+
+
+@pytest.fixture(scope="module")
+def reviewer(console, accounts):
+    return Console(console.url, "kb_reviewer", ADMINS["kb_reviewer"])
+
+
+@pytest.fixture(scope="module")
+def staff(console, accounts):
+    return Console(console.url, "kb_staff", STAFF["kb_staff"])
+
+
+def kb_version(db_url):
+    with session_scope(db_url) as session:
+        return store.kb_version(session=session)[0]
+
+
+def benefit_via_api(server, policy_id=POLICY):
+    reply = requests.post(f"{server.url}/api/match", json={"profile": PROFILE}, timeout=30)
+    reply.raise_for_status()
+    return next(r for r in reply.json()["results"] if r["policy_id"] == policy_id)["benefit"]
+
+
+def errors_in(html):
+    return re.findall(r'class="field-error"[^>]*>([^<]+)<', html)
+
+
+# ---- authorization -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", GET_ENDPOINTS)
+def test_anonymous_get_is_sent_to_login(console, path):
+    reply = requests.get(console.url + path, allow_redirects=False, timeout=30)
+    assert reply.status_code == 302
+    assert reply.headers["location"].startswith("/console/login?next=")
+
+
+@pytest.mark.parametrize("path", POST_ENDPOINTS)
+def test_anonymous_post_is_sent_to_login(console, session_kb_url, path):
+    before = kb_version(session_kb_url)
+    reply = requests.post(console.url + path, data={"why": "x"}, allow_redirects=False, timeout=30)
+    assert reply.status_code == 302 and reply.headers["location"].startswith("/console/login")
+    assert kb_version(session_kb_url) == before
+
+
+@pytest.mark.parametrize("method,path", [("GET", p) for p in GET_ENDPOINTS] + [("POST", p) for p in POST_ENDPOINTS])
+def test_staff_gets_403(staff, session_kb_url, method, path):
+    before = kb_version(session_kb_url)
+    reply = staff.get(path) if method == "GET" else staff.post(path, {"why": "坐席试图修改"})
+    assert reply.status_code == 403
+    assert "只对管理员开放" in reply.text
+    assert kb_version(session_kb_url) == before
+
+
+@pytest.mark.parametrize("path", POST_ENDPOINTS)
+def test_admin_post_without_csrf_token_is_refused(author, session_kb_url, path):
+    before = kb_version(session_kb_url)
+    reply = author.post(path, {"why": "没有令牌"}, csrf=False)
+    assert reply.status_code == 403 and "页面已过期" in reply.text
+    assert kb_version(session_kb_url) == before
+
+
+@pytest.mark.parametrize("path", [p for p in GET_ENDPOINTS if p != "/console/admin"])
+def test_admin_pages_open(author, path):
+    reply = author.get(path)
+    assert reply.status_code == 200
+    if "text/html" in reply.headers["content-type"]:
+        assert "Content-Security-Policy" in reply.headers and "管理员" in reply.text
+
+
+def test_admin_home_goes_to_the_list(author):
+    assert author.get("/console/admin").headers["location"] == "/console/admin/policies"
+
+
+def test_unknown_policy_is_404(author):
+    assert author.get("/console/admin/policies/no_such_policy").status_code == 404
+    assert author.get("/console/admin/policies/no_such_policy/history").status_code == 404
+
+
+# ---- list --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("query,present,absent", [
+    ("q=担保", "startup_guaranteed_loan", "vat_small_scale_1pct"),
+    ("family=tax_relief", "vat_small_scale_1pct", "startup_guaranteed_loan"),
+    ("region=示例区", "shiliqu_startup_subsidy", "vat_small_scale_1pct"),
+    ("unconfirmed=1", "one_time_job_expansion_subsidy", "startup_guaranteed_loan"),
+    ("status=retired", "", "startup_guaranteed_loan"),
+])
+def test_policy_list_filters(author, query, present, absent):
+    html = author.get(f"/console/admin/policies?{query}").text
+    if present:
+        assert f">{present}<" in html
+    assert f">{absent}<" not in html
+
+
+def test_policy_list_expiring_within_days(author, session_kb_url):
+    import datetime as dt
+
+    with session_scope(session_kb_url) as session:
+        ends = {row.id: row.effective_to for row in session.query(Policy)}
+    today = dt.date.today()
+    html = author.get("/console/admin/policies?expiring=3650").text
+    for pid, end in ends.items():
+        assert (f">{pid}<" in html) == bool(end and 0 <= (end - today).days <= 3650), pid
+
+
+# ---- editor, review, publish, rollback ---------------------------------------------------
+
+def test_validation_errors_are_shown_and_nothing_is_saved(author, session_kb_url):
+    fields = edit_form(author.get(P).text)
+    before = kb_version(session_kb_url)
+    with session_scope(session_kb_url) as session:
+        versions = len(store.versions(session=session, policy_id=POLICY))
+    reply = author.post(P, form_dict(fields, effective_to="2020-01-01", name="", do="save", why="测试"))
+    assert reply.status_code == 400
+    errors = errors_in(reply.text)
+    assert "缺少必填项 name" in errors and any("早于开始日期" in e for e in errors)
+    with session_scope(session_kb_url) as session:
+        assert len(store.versions(session=session, policy_id=POLICY)) == versions
+    assert kb_version(session_kb_url) == before
+
+
+def test_yaml_mode_errors_show_the_line(author):
+    text = author.get(P).text
+    yaml_text = re.search(r'<textarea name="yaml_text"[^>]*>(.*?)</textarea>', text, re.S).group(1)
+    import html
+
+    broken = html.unescape(yaml_text).replace("family: guaranteed_loan", "family: loans")
+    line = broken.splitlines().index("family: loans") + 1
+    reply = author.post(P, {"yaml_text": broken, "do": "yaml_save"})
+    assert reply.status_code == 400 and f"第 {line} 行：未知类别 &#39;loans&#39;" in reply.text
+
+
+def test_try_runs_the_draft_and_the_regression_cases(author):
+    fields = edit_form(author.get(P).text)
+    reply = author.post(P, form_dict(fields, do="try", benefit_text="试一试用的新说法",
+                                     p_entity_type="个体工商户", p_identities="退役军人", p_as_of="2026-06-01"))
+    assert reply.status_code == 200
+    assert 'id="try-result"' in reply.text and "结果均未变化" in reply.text
+    assert "回归用例（5 个）" in reply.text
+    # A stricter condition changes outcomes, and the page says how many.
+    conditions = '{"all": [{"field": "entity_type", "op": "eq", "value": "小微企业", "label": "只给小微企业"}]}'
+    reply = author.post(P, form_dict(fields, do="try", conditions_json=conditions, p_entity_type="个体工商户"))
+    assert re.search(r"\d+ 个结果变化", reply.text)
+
+
+def test_review_publish_rollback_reaches_the_bot_at_once(console, author, reviewer, session_kb_url):
+    marker = f"【测试标记{uuid.uuid4().hex[:6]}】"
+    old_text = benefit_via_api(console)
+    with restore_kb(session_kb_url) as live_before:
+        fields = edit_form(author.get(P).text)
+        saved = author.post(P, form_dict(fields, benefit_text=old_text + marker, do="submit",
+                                         why="2026 年新文件：补充说明"))
+        assert saved.status_code == 303
+        version = int(re.search(r"v=(\d+)", saved.headers["location"]).group(1))
+        assert benefit_via_api(console) == old_text  # submitted, not yet live
+
+        own = author.post(f"{P}/versions/{version}/publish", {"why": "自己发布"})
+        assert own.status_code == 409 and "不能审核发布自己提交的修改" in own.text
+        no_why = reviewer.post(f"{P}/versions/{version}/publish", {"why": "  "})
+        assert no_why.status_code == 400 and "请填写发布原因" in no_why.text
+
+        published = reviewer.post(f"{P}/versions/{version}/publish", {"why": "已核对原文"})
+        assert published.status_code == 303 and "done=published" in published.headers["location"]
+        assert benefit_via_api(console) == old_text + marker  # no restart, no retraining
+        assert published_version(session_kb_url) == version
+
+        history = reviewer.get(f"{P}/history?done=published&v={version}").text
+        assert f"第 {version} 版已发布" in history and "+  text: " in history and marker in history
+
+        assert reviewer.post(f"{P}/rollback", {"why": ""}).status_code == 400
+        rolled = reviewer.post(f"{P}/rollback", {"why": "测试完毕，恢复原文"})
+        assert rolled.status_code == 303
+        assert benefit_via_api(console) == old_text
+        assert published_version(session_kb_url) == live_before
+
+    with session_scope(session_kb_url) as session:
+        log = [(e.actor, e.action, e.why) for e in store.audit_log(session=session, policy_id=POLICY, limit=5)]
+    assert ("kb_reviewer", "rollback", "测试完毕，恢复原文") in log
+    assert ("kb_reviewer", "publish", "已核对原文") in log
+    assert ("kb_author", "submit", "2026 年新文件：补充说明") in log
+    audit = reviewer.get(f"/console/admin/audit?policy={POLICY}").text
+    assert "测试完毕，恢复原文" in audit and "kb_reviewer" in audit
+
+
+def test_one_click_rollback_restores_what_was_live_before(author, reviewer, session_kb_url):
+    """publish A → roll back → publish B → roll back: the original is live again, not A."""
+    def publish(summary):
+        fields = edit_form(author.get(P).text)
+        saved = author.post(P, form_dict(fields, summary=summary, do="submit", why=summary))
+        version = int(re.search(r"v=(\d+)", saved.headers["location"]).group(1))
+        assert reviewer.post(f"{P}/versions/{version}/publish", {"why": "测试"}).status_code == 303
+        return version
+
+    with restore_kb(session_kb_url) as original:
+        publish("第一次修改")
+        assert reviewer.post(f"{P}/rollback", {"why": "撤回第一次"}).status_code == 303
+        assert published_version(session_kb_url) == original
+        publish("第二次修改")
+        assert f"回滚到第 {original} 版" in reviewer.get(f"{P}/history").text
+        assert reviewer.post(f"{P}/rollback", {"why": "撤回第二次"}).status_code == 303
+        assert published_version(session_kb_url) == original
+
+
+def test_reject_needs_a_reason(author, reviewer, session_kb_url):
+    fields = edit_form(author.get(P).text)
+    saved = author.post(P, form_dict(fields, summary="待退回的草稿", do="save", why="草稿"))
+    version = int(re.search(r"v=(\d+)", saved.headers["location"]).group(1))
+    assert author.post(f"{P}/versions/{version}/reject", {"why": "还没提交"}).status_code == 409
+    assert author.post(f"{P}/versions/{version}/submit", {}).status_code == 303
+    review = reviewer.get("/console/admin/review").text
+    assert f"review-{POLICY}-{version}" in review and "待退回的草稿" in review
+    assert reviewer.post(f"{P}/versions/{version}/reject", {"why": ""}).status_code == 400
+    rejected = reviewer.post(f"{P}/versions/{version}/reject", {"why": "摘要写得不清楚", "back": "review"})
+    assert rejected.status_code == 303 and rejected.headers["location"].startswith("/console/admin/review")
+    with session_scope(session_kb_url) as session:
+        assert store.get_version(session=session, policy_id=POLICY, version=version).state == "rejected"
+
+
+def test_new_policy_is_a_draft_until_reviewed(author, reviewer, session_kb_url):
+    fields = edit_form(author.get(P).text)
+    taken = author.post("/console/admin/new-policy", form_dict(fields, do="save"))
+    assert taken.status_code == 400 and "已存在" in taken.text
+    new_id = f"test_new_{uuid.uuid4().hex[:6]}"
+    made = author.post("/console/admin/new-policy", form_dict(fields, id=new_id, name=f"测试新政策{new_id}",
+                                                               do="submit", why="新文件"))
+    assert made.status_code == 303, errors_in(made.text)
+    with session_scope(session_kb_url) as session:
+        assert session.get(Policy, new_id) is None  # not live until a second admin publishes
+    listing = author.get("/console/admin/policies").text
+    assert "尚未发布的新政策" in listing and new_id in listing
+    assert reviewer.post(f"/console/admin/policies/{new_id}/versions/1/reject", {"why": "测试用，不发布"}).status_code == 303
+
+
+# ---- import / export / diff --------------------------------------------------------------
+
+def policy_file(policy_id=POLICY):
+    return next(p for p in loader.policy_files() if p.stem == policy_id)
+
+
+def test_import_of_a_broken_file_changes_nothing_and_names_the_line(author, session_kb_url):
+    good = policy_file("vat_small_scale_1pct").read_text(encoding="utf-8").replace("减按 1%", "减按 1%（新）")
+    broken = policy_file().read_text(encoding="utf-8").replace("effective_from: 2023-10-01", "effective_from: 十月一日")
+    line = broken.splitlines().index("effective_from: 十月一日") + 1
+    before = kb_version(session_kb_url)
+    reply = author.post("/console/admin/import", {"why": "新文件"},
+                        files=[("files", ("vat_small_scale_1pct.yml", good.encode())),
+                               ("files", ("startup_guaranteed_loan.yml", broken.encode()))])
+    assert reply.status_code == 400
+    assert f"startup_guaranteed_loan.yml 第 {line} 行：日期格式应为 YYYY-MM-DD" in reply.text
+    assert "没有导入任何内容" in reply.text
+    assert kb_version(session_kb_url) == before  # the good file was not imported either
+
+
+@pytest.mark.parametrize("files,message", [
+    ([], "请选择要导入的 YAML 文件"),
+    ([("files", ("notes.txt", b"hello"))], "只接受 .yml / .yaml 文件或 .zip 压缩包"),
+    ([("files", ("bad.zip", b"not a zip"))], "无法读取压缩包"),
+    ([("files", ("x.yml", b"id: [unclosed\n"))], "x.yml 第 2 行：YAML 格式错误"),
+    ([("files", ("", b""))], "请选择要导入的 YAML 文件"),  # what a browser sends with no file chosen
+])
+def test_import_refusals(author, session_kb_url, files, message):
+    before = kb_version(session_kb_url)
+    reply = author.post("/console/admin/import", {"why": "测试"}, files=files or None)
+    assert reply.status_code == 400 and message in reply.text
+    assert kb_version(session_kb_url) == before
+
+
+def test_import_needs_a_reason(author, session_kb_url):
+    reply = author.post("/console/admin/import", {"why": ""},
+                        files=[("files", ("vat_small_scale_1pct.yml", policy_file("vat_small_scale_1pct").read_bytes()))])
+    assert reply.status_code == 400 and "请填写导入原因" in reply.text
+
+
+def test_import_updates_then_export_round_trips(console, author, session_kb_url):
+    pid = "vat_small_scale_1pct"
+    with restore_kb(session_kb_url, pid):
+        changed = policy_file(pid).read_text(encoding="utf-8").replace("\nname: 小规模纳税人增值税征收率 3% 减按 1%",
+                                                                        "\nname: 小规模纳税人增值税征收率 3% 减按 1%（导入测试）")
+        reply = author.post("/console/admin/import", {"why": "导入测试"},
+                            files=[("files", (f"{pid}.yml", changed.encode()))])
+        assert reply.status_code == 200 and f"更新：{pid}" in reply.text
+        assert "内容不同" in reply.text and f">{pid}</a>" in reply.text  # kb diff: DB now differs from the repo
+        archive = zipfile.ZipFile(io.BytesIO(author.get("/console/admin/export.zip").content))
+        exported = yaml.safe_load(archive.read(f"tax_relief/{pid}.yml"))
+        assert "（导入测试）" in exported["name"]
+        with session_scope(session_kb_url) as session:
+            live = {row.id: row for row in session.query(Policy).filter(Policy.status == "published")}
+            assert sorted(archive.namelist()) == sorted(f"{row.family}/{row.id}.yml" for row in live.values())
+        same = author.post("/console/admin/import", {"why": "再导入一次"},
+                           files=[("files", ("export.zip", author.get("/console/admin/export.zip").content))])
+        assert same.status_code == 200 and "更新 0 项" in same.text
+
+
+def test_export_is_a_zip_of_family_folders(author):
+    reply = author.get("/console/admin/export.zip")
+    assert reply.headers["content-type"] == "application/zip"
+    assert 'filename="policies-kb-v' in reply.headers["content-disposition"]
+    names = zipfile.ZipFile(io.BytesIO(reply.content)).namelist()
+    assert f"guaranteed_loan/{POLICY}.yml" in names and all(n.count("/") == 1 for n in names)
+
+
+# ---- analytics ---------------------------------------------------------------------------
+
+def test_analytics_reads_the_bots_own_tracker_store(console, author):
+    sender = f"analytics-{uuid.uuid4().hex[:6]}"
+    converse_until_listed(console, sender)
+    say(console, sender, "转人工")
+    page = author.get("/console/admin/analytics?days=7")
+    assert page.status_code == 200 and 'id="analytics"' in page.text and "读取对话记录失败" not in page.text
+    daily = author.get("/console/admin/analytics.csv?table=daily&days=7")
+    assert daily.headers["content-type"].startswith("text/csv")
+    rows = daily.content.decode("utf-8-sig").splitlines()
+    assert rows[0] == "日期,消息数,咨询人数,没听懂次数,转人工次数"
+    today = rows[-1].split(",")
+    assert int(today[1]) >= 3 and int(today[4]) >= 1
+    families = author.get("/console/admin/analytics.csv?table=families&days=7").content.decode("utf-8-sig")
+    assert "guaranteed_loan,创业担保贷款" in families
+    assert author.get("/console/admin/analytics.csv?table=nope").status_code == 404
+
+
+def test_questions_the_bot_could_not_answer_are_listed(console, author):
+    sender = f"analytics-{uuid.uuid4().hex[:6]}"
+    unanswered = []
+    for text in ("qwerty asdf zxcv", "帮我订一张去北京的机票"):
+        say(console, sender, text)
+        if understood_as(console, sender) in ("nlu_fallback", "out_of_scope"):
+            unanswered.append(text)
+    assert unanswered, "the model understood both on-purpose nonsense messages"
+    table = author.get("/console/admin/analytics.csv?table=unanswered&days=7").content.decode("utf-8-sig")
+    for text in unanswered:
+        assert text in table
