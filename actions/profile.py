@@ -113,9 +113,12 @@ class ValidateProfileForm(ProfileSlotValidation, FormValidationAction):
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[Text]:
         """Only the matcher's next question, and at most MAX_QUESTIONS per owner question."""
-        asked = {e.get("value") for e in events_since_action(tracker, "action_set_family")
+        since = events_since_action(tracker, "action_set_family")
+        asked = {e.get("value") for e in since
                  if e.get("event") == "slot" and e.get("name") == "requested_slot" and e.get("value")}
-        if len(asked) >= MAX_QUESTIONS:
+        # Replies count too: an answer we could not use is asked again, but not forever.
+        replies = sum(1 for e in since if e.get("event") == "user")
+        if len(asked) >= MAX_QUESTIONS or replies >= MAX_QUESTIONS:
             return []
         report = match_tracker(tracker)
         selected = present.select(report, present.families_for(tracker.get_slot("current_family")))

@@ -81,6 +81,17 @@ def test_form_stops_after_three_questions(kb_url):
     assert asyncio.run(ValidateProfileForm().required_slots([], CollectingDispatcher(), t, DOMAIN)) == []
 
 
+def test_form_stops_re_asking_an_unanswered_question(kb_url):
+    # The owner answered three times and none of it fitted: answer with what is known.
+    events = [{"event": "action", "name": "action_set_family"}]
+    for text in ("嗯", "不知道", "随便吧"):
+        events += [{"event": "slot", "name": "requested_slot", "value": "identities"}, {"event": "user", "text": text}]
+    t = tracker({"current_family": "find_policies"}, events=events)
+    assert asyncio.run(ValidateProfileForm().required_slots([], CollectingDispatcher(), t, DOMAIN)) == []
+    t = tracker({"current_family": "find_policies"}, events=events[:-2])  # two replies: one more try
+    assert asyncio.run(ValidateProfileForm().required_slots([], CollectingDispatcher(), t, DOMAIN))
+
+
 @pytest.mark.parametrize("method,value,expected", [
     ("validate_entity_type", "个体户", {"entity_type": "个体工商户"}),
     ("validate_industry", "烧烤店", {"industry": "餐饮"}),
