@@ -49,10 +49,11 @@ def previous_value(tracker: Tracker, slot: str) -> Any:
     return None
 
 
-def events_since_action(tracker: Tracker, action_name: str) -> List[Dict[str, Any]]:
+def events_since_slot(tracker: Tracker, slot: str) -> List[Dict[str, Any]]:
+    """The events after the latest time `slot` was set."""
     out: List[Dict[str, Any]] = []
     for event in reversed(tracker.events):
-        if event.get("event") == "action" and event.get("name") == action_name:
+        if event.get("event") == "slot" and event.get("name") == slot:
             break
         out.append(event)
     return list(reversed(out))

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker, ValidationAction
+from rasa_sdk import FormValidationAction, Tracker, ValidationAction
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import events_since_action, field_slot, latest_text, match_tracker, previous_value
+from actions.common import events_since_slot, field_slot, latest_text, match_tracker, previous_value
 from policies_kb import matcher, normalize, present
 
 MAX_QUESTIONS = 3  # per question from the owner: never interrogate
 NONE_WORDS = ("都不是", "都没有", "没有", "不是", "无", "没", "普通人", "啥也不是")
+# Intents whose rules start policy matching (data/rules/rules.yml); registration has its own guides.
+MATCHING_INTENTS = (set(present.INTENT_FAMILIES) - {"ask_business_registration"}) | {"find_policies"}
 
 
 class ProfileSlotValidation:
@@ -100,10 +102,41 @@ class ProfileSlotValidation:
 
 
 class ValidateSlotMappings(ProfileSlotValidation, ValidationAction):
-    """Runs after every user message, form or not: the profile grows from whatever is said."""
+    """Runs after every user message, form or not: the profile grows from whatever is said, and
+    a policy question sets the family it is about (one action server call per turn, not two)."""
 
     def name(self) -> Text:
         return "action_validate_slot_mappings"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        events = await super().run(dispatcher, tracker, domain)  # also updates tracker.slots
+        return events + family_events(tracker)
+
+
+def family_events(tracker: Tracker) -> List[Dict[Text, Any]]:
+    """Which family the owner is asking about, any policy named in the question, and whether
+    anything is left to ask.
+
+    Setting `current_family` marks a new owner question: the profile form counts its questions
+    from there. A profile fact given while the form is asking is an answer, not a new question.
+    `ready_to_answer` lets the rules answer at once instead of starting a form with nothing to ask.
+    """
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    family = tracker.get_slot("current_family")
+    if intent in MATCHING_INTENTS:
+        family = intent
+    elif intent != "inform_profile" or tracker.active_loop_name:
+        return []
+    family = family or "find_policies"
+    selected = present.select(match_tracker(tracker), present.families_for(family))
+    events = [SlotSet("current_family", family),
+              SlotSet("ready_to_answer", matcher.next_question(selected) is None)]
+    if intent != "inform_profile":
+        named = present.mentioned(selected, latest_text(tracker))
+        events.append(SlotSet("current_policy", named[0].policy_id if named else None))
+    if not tracker.get_slot("page") or intent == "inform_profile":
+        events.append(SlotSet("page", None))
+    return events
 
 
 class ValidateProfileForm(ProfileSlotValidation, FormValidationAction):
@@ -113,7 +146,7 @@ class ValidateProfileForm(ProfileSlotValidation, FormValidationAction):
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[Text]:
         """Only the matcher's next question, and at most MAX_QUESTIONS per owner question."""
-        since = events_since_action(tracker, "action_set_family")
+        since = events_since_slot(tracker, "current_family")
         asked = {e.get("value") for e in since
                  if e.get("event") == "slot" and e.get("name") == "requested_slot" and e.get("value")}
         # Replies count too: an answer we could not use is asked again, but not forever.
@@ -124,24 +157,3 @@ class ValidateProfileForm(ProfileSlotValidation, FormValidationAction):
         selected = present.select(report, present.families_for(tracker.get_slot("current_family")))
         question = matcher.next_question(selected)
         return [field_slot(question["field"])] if question else []
-
-
-class ActionSetFamily(Action):
-    """Remember which family the owner is asking about, and any policy named in the question."""
-
-    def name(self) -> Text:
-        return "action_set_family"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        family = tracker.get_slot("current_family")
-        if intent in present.INTENT_FAMILIES or intent == "find_policies":
-            family = intent
-        events = [SlotSet("current_family", family or "find_policies")]
-        if intent != "inform_profile":
-            report = match_tracker(tracker)
-            named = present.mentioned(present.select(report, present.families_for(family)), latest_text(tracker))
-            events.append(SlotSet("current_policy", named[0].policy_id if named else None))
-        if not tracker.get_slot("page") or intent == "inform_profile":
-            events.append(SlotSet("page", None))
-        return events

@@ -141,18 +141,16 @@ def protocol_overhead_ms(side: WeChatSide, rounds: int = 500) -> float:
 
 
 def boot(env: Dict[str, str], model: Optional[Path]) -> Tuple[str, Callable[[], None]]:
-    """The project's bot via the test harness, WeChat channel on, API faked."""
+    """The project's bot via the test harness (endpoints.yml: SQL tracker store), WeChat on, API faked."""
     from tests.support import servers
 
     model = model or servers.ensure_model()
     actions = servers.start_action_server()
     tmp = Path(tempfile.mkdtemp(prefix="zct-bench-wechat-"))
     (tmp / "credentials.yml").write_text("rest:\nbot.channels.wechat.WeChatInput:\n", encoding="utf-8")
-    (tmp / "endpoints.yml").write_text(f"action_endpoint:\n  url: {actions.url}/webhook\n", encoding="utf-8")
     try:
         rasa = servers.start_rasa_server(
-            model, action_url=f"{actions.url}/webhook", credentials_path=tmp / "credentials.yml",
-            endpoints_path=tmp / "endpoints.yml", env=env,
+            model, action_url=f"{actions.url}/webhook", credentials_path=tmp / "credentials.yml", env=env,
         )
     except Exception:
         actions.stop()

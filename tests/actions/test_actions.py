@@ -11,7 +11,7 @@ from actions.complaints import ActionSubmitFeeComplaint
 from actions.fallback import ActionFallbackOptions
 from actions.handoff import ActionHandoff
 from actions.matching import ActionAnswerPolicies, ActionExplainApplication
-from actions.profile import ActionSetFamily, ValidateProfileForm, ValidateSlotMappings
+from actions.profile import ValidateProfileForm, ValidateSlotMappings
 from actions.registration import ActionBusinessRegistration
 
 DOMAIN = {"slots": {}, "responses": {}, "forms": {"profile_form": {"required_slots": []}}}
@@ -59,10 +59,33 @@ def test_can_i_apply_gets_a_verdict(kb_url):
     assert answer.startswith("关于「") and "暂时不能" in answer
 
 
-def test_set_family_remembers_a_named_policy(kb_url):
-    _, slots = run(ActionSetFamily(), tracker({}, text="我是个体户，能享受六税两费减半吗", intent="ask_tax_relief"))
+def test_a_policy_question_sets_its_family_and_the_named_policy(kb_url):
+    _, slots = run(ValidateSlotMappings(), tracker({}, text="我是个体户，能享受六税两费减半吗", intent="ask_tax_relief"))
     assert slots["current_family"] == "ask_tax_relief"
     assert slots["current_policy"] == "six_taxes_two_fees_half"
+
+
+def test_a_question_with_every_deciding_fact_known_is_ready_to_answer(kb_url):
+    known = {"entity_type": "个体工商户", "identities": ["退役军人"]}
+    assert run(ValidateSlotMappings(), tracker(known, text="贷款能贷多少", intent="ask_guaranteed_loan"))[1]["ready_to_answer"] is True
+    assert run(ValidateSlotMappings(), tracker({}, text="贷款能贷多少", intent="ask_guaranteed_loan"))[1]["ready_to_answer"] is False
+
+
+def test_a_new_question_while_the_form_asks_switches_family_but_an_answer_does_not(kb_url):
+    asking = tracker({"current_family": "ask_startup_subsidy"}, text="社保能缓缴吗", intent="ask_social_insurance")
+    asking.active_loop = {"name": "profile_form"}
+    assert run(ValidateSlotMappings(), asking)[1]["current_family"] == "ask_social_insurance"
+    answer = tracker({"current_family": "ask_startup_subsidy"}, text="我是个体户", intent="inform_profile")
+    answer.active_loop = {"name": "profile_form"}
+    assert "current_family" not in run(ValidateSlotMappings(), answer)[1]
+    # Outside the form a profile fact starts matching, for the family already in context.
+    answer.active_loop = {}
+    assert run(ValidateSlotMappings(), answer)[1]["current_family"] == "ask_startup_subsidy"
+
+
+def test_other_intents_leave_the_family_alone(kb_url):
+    for intent in ("greet", "affirm", "ask_business_registration", "ask_application_process"):
+        assert "current_family" not in run(ValidateSlotMappings(), tracker({}, text="好", intent=intent))[1]
 
 
 def test_form_asks_only_deciding_questions_and_nothing_when_all_known(kb_url):
@@ -75,7 +98,7 @@ def test_form_asks_only_deciding_questions_and_nothing_when_all_known(kb_url):
 
 
 def test_form_stops_after_three_questions(kb_url):
-    events = [{"event": "action", "name": "action_set_family"}] + [
+    events = [{"event": "slot", "name": "current_family", "value": "find_policies"}] + [
         {"event": "slot", "name": "requested_slot", "value": s} for s in ("entity_type", "identities", "industry")]
     t = tracker({"current_family": "find_policies"}, events=events)
     assert asyncio.run(ValidateProfileForm().required_slots([], CollectingDispatcher(), t, DOMAIN)) == []
@@ -83,7 +106,7 @@ def test_form_stops_after_three_questions(kb_url):
 
 def test_form_stops_re_asking_an_unanswered_question(kb_url):
     # The owner answered three times and none of it fitted: answer with what is known.
-    events = [{"event": "action", "name": "action_set_family"}]
+    events = [{"event": "slot", "name": "current_family", "value": "find_policies"}]
     for text in ("嗯", "不知道", "随便吧"):
         events += [{"event": "slot", "name": "requested_slot", "value": "identities"}, {"event": "user", "text": text}]
     t = tracker({"current_family": "find_policies"}, events=events)
