@@ -3,7 +3,7 @@
 
 Targets (2 cores): full-turn p95 ≤ 300 ms at concurrency 10, full-turn throughput ≥ 50 % of
 bare-parse throughput, training ≤ 5 min, both servers together ≤ 1.5 GB.
-Usage: python bench/bench_bot.py [--requests 200] [--no-train]
+Usage: python bench/bench_bot.py [--requests 1000] [--no-train]
 """
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def rss_mb(pid: int) -> float:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--no-train", action="store_true", help="skip the training-time measurement")
     args = parser.parse_args()
 

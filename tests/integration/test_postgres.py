@@ -9,26 +9,17 @@ import requests
 import sqlalchemy as sa
 
 from tests.support import servers
-
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+from tests.support.pg import throwaway_database
 
 
 @pytest.fixture(scope="module")
 def pg_database():
     """A throw-away database; skipped when no PostgreSQL listens on 127.0.0.1:5432."""
-    name = f"zct_test_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432: {exc}")
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    from policies_kb.db import get_engine
+    with throwaway_database() as url:
+        yield url
+        from policies_kb.db import get_engine
 
-    get_engine.cache_clear()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        get_engine.cache_clear()
 
 
 def test_knowledge_base_on_postgres(pg_database):
