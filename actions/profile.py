@@ -118,11 +118,15 @@ def family_events(tracker: Tracker) -> List[Dict[Text, Any]]:
     anything is left to ask.
 
     Setting `current_family` marks a new owner question: the profile form counts its questions
-    from there. A profile fact given while the form is asking is an answer, not a new question.
+    from there. A message that fills the question the form asked, or a profile fact given while
+    the form is asking, is an answer, not a new question.
     `ready_to_answer` lets the rules answer at once instead of starting a form with nothing to ask.
     """
     intent = (tracker.latest_message.get("intent") or {}).get("name")
     family = tracker.get_slot("current_family")
+    asked = tracker.get_slot("requested_slot") if tracker.active_loop_name else None
+    if asked and asked in tracker.slots_to_validate():
+        return []  # "以个人交" reads like a social-insurance question but answers the form's
     if intent in MATCHING_INTENTS:
         family = intent
     elif intent != "inform_profile" or tracker.active_loop_name:

@@ -83,6 +83,15 @@ def test_a_new_question_while_the_form_asks_switches_family_but_an_answer_does_n
     assert run(ValidateSlotMappings(), answer)[1]["current_family"] == "ask_startup_subsidy"
 
 
+def test_an_answer_to_the_forms_question_keeps_the_family_whatever_its_intent(kb_url):
+    # "以个人交" is classified as a social-insurance question but fills the asked slot.
+    events = [{"event": "user", "text": "以个人交"}, {"event": "slot", "name": "insured_as", "value": "以个人交"}]
+    answer = tracker({"current_family": "find_policies", "requested_slot": "insured_as"}, text="以个人交",
+                     intent="ask_social_insurance", events=events)
+    answer.active_loop = {"name": "profile_form"}
+    assert "current_family" not in run(ValidateSlotMappings(), answer)[1]
+
+
 def test_other_intents_leave_the_family_alone(kb_url):
     for intent in ("greet", "affirm", "ask_business_registration", "ask_application_process"):
         assert "current_family" not in run(ValidateSlotMappings(), tracker({}, text="好", intent=intent))[1]
