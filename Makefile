@@ -15,6 +15,9 @@ export DATABASE_URL ?= sqlite:///$(CURDIR)/var/policies.db
 export TRACKER_DB_URL ?= sqlite:///$(CURDIR)/var/tracker.db
 export RASA_PORT ?= 5005
 export ACTION_PORT ?= 5055
+# Loopback only by default; set RASA_HOST=0.0.0.0 (behind TLS, see README「安全」) to expose it.
+export RASA_HOST ?= 127.0.0.1
+export ACTION_HOST ?= 127.0.0.1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 MODEL := models/zct.tar.gz
@@ -50,18 +53,27 @@ kb: setup ## migrate the database and import the policy files
 model: setup ## train the Rasa model (skipped when data and config are unchanged)
 	$(RASA) train --fixed-model-name zct --out models --data data/nlu data/rules --quiet
 
-run: kb model ## start the action server and the Rasa server (REST, WeChat, console)
-	@echo "政策通 starting: REST http://127.0.0.1:$(RASA_PORT)/webhooks/rest/webhook — chat with: make shell"
-	@trap 'kill %1 2>/dev/null' EXIT; \
-	$(PY) -m rasa_sdk --actions actions --port $(ACTION_PORT) & \
-	$(RASA) run -m $(MODEL) --enable-api --cors "*" --port $(RASA_PORT) \
-	  --credentials credentials.yml --endpoints endpoints.yml $${RASA_AUTH_TOKEN:+--auth-token $$RASA_AUTH_TOKEN}
+# Tokens for Rasa's HTTP API and the action server, made once per checkout (mode 600) unless
+# the environment gives RASA_AUTH_TOKEN / ACTION_SERVER_TOKEN.
+var/rasa-auth-token var/action-token:
+	@mkdir -p var
+	@umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(32))' > $@
+
+run: kb model var/rasa-auth-token var/action-token ## start the action server and the Rasa server (REST, WeChat, console)
+	@echo "政策通 starting on http://$(RASA_HOST):$(RASA_PORT) (loopback unless RASA_HOST is set) — chat with: make shell"
+	@echo "  Rasa HTTP API token: var/rasa-auth-token (or RASA_AUTH_TOKEN); to face a network read README「安全」"
+	@export RASA_AUTH_TOKEN="$${RASA_AUTH_TOKEN:-$$(cat var/rasa-auth-token)}" \
+	        ACTION_SERVER_TOKEN="$${ACTION_SERVER_TOKEN:-$$(cat var/action-token)}"; \
+	trap 'kill %1 2>/dev/null' EXIT; \
+	$(PY) -m bot.action_server --host $(ACTION_HOST) --port $(ACTION_PORT) & \
+	$(RASA) run -m $(MODEL) -i $(RASA_HOST) --port $(RASA_PORT) --enable-api --auth-token "$$RASA_AUTH_TOKEN" \
+	  --credentials credentials.yml --endpoints endpoints.yml
 
 shell: setup ## chat with the running bot in the terminal
 	$(PY) -m bot chat --url http://127.0.0.1:$(RASA_PORT)
 
-nlu-eval: model ## intent macro-F1 and entity accuracy on the held-out split (fails below 0.90)
-	$(PY) -m bot nlu-eval --model $(MODEL) --data tests/nlu_heldout --min-f1 0.90
+nlu-eval: model ## intent macro-F1 and entity accuracy on both held-out sets, per style (fails below 0.90)
+	$(PY) -m bot nlu-eval --model $(MODEL) --data tests/nlu_heldout tests/nlu_blind:0.85 --min-f1 0.90
 
 test: kb model ## every test: unit, integration (real servers), stories, NLU evaluation
 	$(PY) -m pytest -q

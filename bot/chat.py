@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import uuid
 
 import requests
@@ -19,6 +20,9 @@ def main(argv=None) -> int:
     parser.add_argument("--url", default="http://127.0.0.1:5005")
     parser.add_argument("--sender", default=f"shell-{uuid.uuid4().hex[:8]}")
     args = parser.parse_args(argv)
+    # Production REST needs the channel's token (bot/channels/rest.py).
+    token = os.environ.get("ZCT_REST_TOKEN")
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     print("政策通（输入 /quit 退出；回复数字选择按钮）")
     buttons: list = []
     while True:
@@ -33,7 +37,7 @@ def main(argv=None) -> int:
             text = buttons[int(text) - 1]["payload"]
         try:
             reply = requests.post(f"{args.url}/webhooks/rest/webhook",
-                                  json={"sender": args.sender, "message": text}, timeout=30)
+                                  json={"sender": args.sender, "message": text}, headers=headers, timeout=30)
             reply.raise_for_status()
         except requests.RequestException as exc:
             print(f"（连不上机器人：{exc}。先在另一个终端运行 make run）")

@@ -14,6 +14,10 @@ Here:
 - SQLite (the embedded default) keeps its connections (a pool) and runs in WAL mode with
   `synchronous=NORMAL`: a crash or restart of the server loses nothing, only a power cut may
   lose the last commits. PostgreSQL keeps Rasa's settings.
+- a database that cannot be opened at start (corrupt file, server down) no longer stops the Rasa
+  server: the store starts broken, every read or write tries to open it again, and until then the
+  channels refuse politely (`bot.rasa_guards`, installed here, stops Rasa's silent fall-back to
+  memory).
 
 endpoints.yml: `tracker_store: {type: bot.tracker_store.ConversationStore, dialect: …, url: …}`.
 """
@@ -21,14 +25,19 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 from typing import Any, Dict, Iterator, Optional, Text
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import QueuePool
+
+from bot import rasa_guards
+
+logger = logging.getLogger(__name__)
 
 _STORED = "_zct_stored_events"  # attribute on a tracker: how many of its events are in the table
 # Plain SQL: the ORM query Rasa builds spends more time computing its cache key than the
@@ -44,7 +53,17 @@ _LATEST_SESSION = sa.text(
 
 class ConversationStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        rasa_guards.install()
+        self._broken: Optional[Exception] = None
+        try:
+            super().__init__(*args, **kwargs)
+        except sa.exc.DatabaseError as exc:  # corrupt file, not a database, permission denied …
+            logger.error("tracker store: cannot open the conversation database (%s); conversations are refused "
+                         "until it can be opened", exc)
+            self._broken = exc
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+            TrackerStore.__init__(self, kwargs.get("domain"), kwargs.get("event_broker"))
+            return
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
             url = self.engine.url
             self.engine.dispose()
@@ -53,8 +72,17 @@ class ConversationStore(SQLTrackerStore):
             sa.event.listen(self.engine, "connect", _sqlite_wal)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
+    def _ensure_open(self) -> None:
+        """Retry a database that failed at start; raises while it still fails."""
+        if self._broken is None:
+            return
+        self.Base.metadata.create_all(self.engine)
+        logger.warning("tracker store: the conversation database opened after an earlier failure")
+        self._broken = None
+
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The latest session's events, as Rasa's `_event_query` selects them."""
+        self._ensure_open()
         with self.session_scope() as session:
             rows = session.execute(_LATEST_SESSION, {"sender_id": sender_id}).fetchall()
         if not self.domain or not rows:
@@ -67,6 +95,7 @@ class ConversationStore(SQLTrackerStore):
         if not tracker.events and getattr(tracker, _STORED, None) is None:
             setattr(tracker, _STORED, 0)  # a brand-new conversation: nothing to write yet
             return
+        self._ensure_open()
         await self.stream_events(tracker)
         with self.session_scope() as session:
             rows = [_row(tracker.sender_id, event) for event in self._additional_events(session, tracker)]

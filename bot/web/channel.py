@@ -11,6 +11,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
+from bot.settings import refuse_unsafe_production
 from bot.web import admin, api, hotline
 
 
@@ -21,6 +22,9 @@ class ConsoleInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "ConsoleInput":
+        # Every Rasa server of ours mounts the console, so this is where production refuses
+        # to start with an open API or placeholder secrets.
+        refuse_unsafe_production()
         return cls()
 
     def url_prefix(self) -> Text:

@@ -91,15 +91,11 @@ def side(server, mode: str = "safe") -> WeChatSide:
 
 def user_turns(server, sender: str) -> int:
     """How many user messages reached the bot for this sender (Rasa HTTP API)."""
-    resp = requests.get(f"{server.url}/conversations/{sender}/tracker", timeout=10)
-    resp.raise_for_status()
-    return sum(1 for e in resp.json().get("events", []) if e.get("event") == "user")
+    return sum(1 for e in server.tracker(sender).get("events", []) if e.get("event") == "user")
 
 
 def tracker(server, sender: str) -> dict:
-    resp = requests.get(f"{server.url}/conversations/{sender}/tracker", timeout=10)
-    resp.raise_for_status()
-    return resp.json()
+    return server.tracker(sender)
 
 
 def server_log(server) -> str:

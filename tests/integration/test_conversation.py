@@ -6,6 +6,8 @@ import uuid
 import pytest
 import requests
 
+from bot.channels.rest import conversation_id
+
 pytestmark = pytest.mark.integration
 
 
@@ -20,7 +22,7 @@ def joined(messages):
 
 
 def slots(server, sender):
-    return requests.get(f"{server.url}/conversations/{sender}/tracker", timeout=30).json()["slots"]
+    return server.tracker(conversation_id(sender))["slots"]
 
 
 def new_sender():

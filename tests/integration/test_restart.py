@@ -7,6 +7,7 @@ import uuid
 import pytest
 import requests
 
+from bot.channels.rest import conversation_id
 from tests.support import servers
 
 pytestmark = pytest.mark.integration
@@ -24,7 +25,7 @@ def test_profile_survives_a_restart(trained_model, action_server, session_kb_url
         first.stop()
     second = servers.start_rasa_server(trained_model, action_url=f"{action_server.url}/webhook", env=env)
     try:
-        state = requests.get(f"{second.url}/conversations/{sender}/tracker", timeout=30).json()
+        state = second.tracker(conversation_id(sender))
         assert state["slots"]["identities"] == ["退役军人"]
         assert state["slots"]["industry"] == "餐饮"
     finally:

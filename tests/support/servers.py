@@ -5,6 +5,7 @@ Each server is a subprocess on a free loopback port with its own log file; `stop
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -35,8 +36,8 @@ def base_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
 
 
 class ServerProcess:
-    def __init__(self, name: str, args, port: int, env: Dict[str, str], health_path: str):
-        self.name, self.port = name, port
+    def __init__(self, name: str, args, port: int, env: Dict[str, str], health_path: str, token: str = ""):
+        self.name, self.port, self.token = name, port, token
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = Path(tempfile.mkstemp(prefix=f"zct-{name}-", suffix=".log")[1])
         self._log = open(self.log_path, "wb")
@@ -49,13 +50,26 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
             try:
-                if requests.get(self.url + health_path, timeout=2).status_code == 200:
+                if requests.get(self.url + health_path, params=self._auth(), timeout=2).status_code == 200:
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.5)
         self.stop()
         raise RuntimeError(f"{self.name} did not become healthy in {timeout}s:\n{self.log_tail()}")
+
+    def _auth(self) -> Dict[str, str]:
+        return {"token": self.token} if self.token else {}
+
+    def api_get(self, path: str, **kwargs) -> requests.Response:
+        """GET on Rasa's HTTP API with this server's token."""
+        return requests.get(self.url + path, params={**self._auth(), **kwargs.pop("params", {})},
+                            timeout=kwargs.pop("timeout", 30), **kwargs)
+
+    def tracker(self, conversation_id: str) -> dict:
+        resp = self.api_get(f"/conversations/{conversation_id}/tracker")
+        resp.raise_for_status()
+        return resp.json()
 
     def log_tail(self, chars: int = 4000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:]
@@ -72,23 +86,31 @@ class ServerProcess:
 
 
 def start_action_server(port: Optional[int] = None, env: Optional[Dict[str, str]] = None) -> ServerProcess:
+    """The action server as `make run` starts it (loopback; token from ACTION_SERVER_TOKEN if given)."""
     port = port or free_port()
-    args = [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
-    return ServerProcess("actions", args, port, base_env(env), "/health")
+    env = base_env(env)
+    args = [str(VENV_BIN / "python"), "-m", "bot.action_server", "--port", str(port)]
+    server = ServerProcess("actions", args, port, env, "/health")
+    server.token = env.get("ACTION_SERVER_TOKEN", "")
+    return server
 
 
 def start_rasa_server(model_path: Path, *, action_url: str, credentials_path: Optional[Path] = None,
                       port: Optional[int] = None, env: Optional[Dict[str, str]] = None,
                       endpoints_path: Optional[Path] = None) -> ServerProcess:
-    """`rasa run` with the REST API on; endpoints.yml reads ACTION_SERVER_URL / TRACKER_DB_URL."""
+    """`rasa run` as `make run` starts it: loopback, the HTTP API behind a token (`server.token`,
+    `server.api_get`). endpoints.yml reads ACTION_SERVER_URL / ACTION_SERVER_TOKEN / TRACKER_DB_URL."""
     port = port or free_port()
     env = base_env(env)
     env["ACTION_SERVER_URL"] = action_url
+    env.setdefault("ACTION_SERVER_TOKEN", "")
     env.setdefault("TRACKER_DB_URL", f"sqlite:///{tempfile.mkdtemp(prefix='zct-tracker-')}/tracker.db")
-    args = [str(VENV_BIN / "rasa"), "run", "-m", str(model_path), "--enable-api", "--port", str(port),
-            "-i", "127.0.0.1", "--credentials", str(credentials_path or ROOT / "credentials.yml"),
+    token = env.get("RASA_AUTH_TOKEN") or secrets.token_urlsafe(24)
+    args = [str(VENV_BIN / "rasa"), "run", "-m", str(model_path), "--enable-api", "--auth-token", token,
+            "--port", str(port), "-i", "127.0.0.1",
+            "--credentials", str(credentials_path or ROOT / "credentials.yml"),
             "--endpoints", str(endpoints_path or ROOT / "endpoints.yml")]
-    return ServerProcess("rasa", args, port, env, "/status")
+    return ServerProcess("rasa", args, port, env, "/status", token=token)
 
 
 def ensure_model() -> Path:

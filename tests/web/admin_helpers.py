@@ -10,6 +10,7 @@ from typing import Dict, Iterator, List, Sequence, Tuple
 
 import requests
 
+from bot.channels.rest import conversation_id
 from tests.web.conftest import http_login, users_cli
 
 # Two admins (author and reviewer: publishing needs a second person) and one staff member.
@@ -166,5 +167,5 @@ def converse_until_listed(server, sender: str) -> str:
 
 
 def understood_as(server, sender: str) -> str:
-    tracker = requests.get(f"{server.url}/conversations/{sender}/tracker", timeout=30).json()
+    tracker = server.tracker(conversation_id(sender))
     return tracker["latest_message"]["intent"]["name"]

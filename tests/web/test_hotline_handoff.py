@@ -7,6 +7,7 @@ from __future__ import annotations
 import requests
 import pytest
 
+from bot.channels.rest import conversation_id
 from bot.web import hotline
 from tests.channels.wechat_side import new_openid
 from tests.web.conftest import http_login, page_csrf, screenshot, ui_login
@@ -37,9 +38,7 @@ def test_conversation_view_reads_the_tracker():
 
 
 def tracker(server, sender: str) -> dict:
-    resp = requests.get(f"{server.url}/conversations/{sender}/tracker", timeout=10)
-    resp.raise_for_status()
-    return resp.json()
+    return server.tracker(sender)
 
 
 def operator_messages(server, sender: str):
@@ -119,21 +118,22 @@ def test_wechat_refusal_is_shown_and_not_recorded(wechat_console, wechat_owner, 
 @pytest.mark.integration
 def test_rest_handoff_on_a_server_without_wechat(console):
     sender = "rest-owner-" + new_openid()[-8:]
+    conv = conversation_id(sender)  # what the console sees: REST senders have their own namespace
     for text in ("我是退役军人，想问创业补贴", "转人工"):
         requests.post(f"{console.url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
                       timeout=30).raise_for_status()
     session = http_login(console.url, "staff1", "staff1-pass-9x")
     queue = session.get(console.url + "/console/handoff", timeout=30).text
-    assert f'data-sender="{sender}"' in queue and "微信公众号未配置" in queue
-    view = session.get(console.url + "/console/handoff/view", params={"sender": sender}, timeout=30).text
+    assert f'data-sender="{conv}"' in queue and "微信公众号未配置" in queue
+    view = session.get(console.url + "/console/handoff/view", params={"sender": conv}, timeout=30).text
     assert "该渠道不能主动推送" in view and "退役军人" in view
     csrf = page_csrf(session, console.url)
     resp = session.post(console.url + "/console/handoff/reply", timeout=30,
-                        data={"csrf_token": csrf, "sender": sender, "text": "已记录，稍后电话联系您。"})
+                        data={"csrf_token": csrf, "sender": conv, "text": "已记录，稍后电话联系您。"})
     assert resp.status_code == 200 and "已记入对话记录" in resp.text
-    assert [e["text"] for e in operator_messages(console, sender)] == ["已记录，稍后电话联系您。"]
-    session.post(console.url + "/console/handoff/release", data={"csrf_token": csrf, "sender": sender}, timeout=30)
-    assert f'data-sender="{sender}"' not in session.get(console.url + "/console/handoff", timeout=30).text
+    assert [e["text"] for e in operator_messages(console, conv)] == ["已记录，稍后电话联系您。"]
+    session.post(console.url + "/console/handoff/release", data={"csrf_token": csrf, "sender": conv}, timeout=30)
+    assert f'data-sender="{conv}"' not in session.get(console.url + "/console/handoff", timeout=30).text
     reply = requests.post(f"{console.url}/webhooks/rest/webhook", json={"sender": sender, "message": "你好"},
                           timeout=30).json()
     assert reply  # the bot answers again
