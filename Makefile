@@ -10,11 +10,11 @@ PYTHON  ?= $(shell (command -v pyenv >/dev/null && pyenv which python 2>/dev/nul
 
 # Embedded defaults: SQLite files under var/, local action server. Override in the environment.
 export RASA_TELEMETRY_ENABLED := false
-export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
-export DATABASE_URL ?= sqlite:///$(CURDIR)/var/policies.db
-export TRACKER_DB_URL ?= sqlite:///$(CURDIR)/var/tracker.db
 export RASA_PORT ?= 5005
 export ACTION_PORT ?= 5055
+export ACTION_SERVER_URL ?= http://127.0.0.1:$(ACTION_PORT)/webhook
+export DATABASE_URL ?= sqlite:///$(CURDIR)/var/policies.db
+export TRACKER_DB_URL ?= sqlite:///$(CURDIR)/var/tracker.db
 # Loopback only by default; set RASA_HOST=0.0.0.0 (behind TLS, see README「安全」) to expose it.
 export RASA_HOST ?= 127.0.0.1
 export ACTION_HOST ?= 127.0.0.1
