@@ -87,6 +87,7 @@ bench: kb model ## performance figures (matcher, bot, WeChat, consoles)
 	$(PY) bench/bench_bot.py
 	$(PY) bench/bench_wechat.py
 	$(PY) bench/bench_console.py
+	$(PY) bench/bench_security.py
 
 clean: ## remove trained models and local databases
 	rm -rf models var .pytest_cache

@@ -72,7 +72,8 @@ def main():
         session = requests.Session()
 
         def parse(i):
-            session.post(f"{rasa.url}/model/parse", json={"text": PARSE_TEXTS[i % len(PARSE_TEXTS)]},
+            session.post(f"{rasa.url}/model/parse", params={"token": rasa.token},
+                         json={"text": PARSE_TEXTS[i % len(PARSE_TEXTS)]},
                          timeout=30).raise_for_status()
 
         def turn(i):
