@@ -8,6 +8,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from bot.channels.rest import conversation_id
 from tests.support import servers
 from tests.support.pg import throwaway_database
 
@@ -58,6 +59,6 @@ def test_conversation_kept_in_postgres_tracker_store(pg_database, trained_model)
         actions.stop()
     engine = sa.create_engine(pg_database, future=True)
     with engine.connect() as conn:
-        count = conn.execute(sa.text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": sender}).scalar()
+        count = conn.execute(sa.text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": conversation_id(sender)}).scalar()
     engine.dispose()
     assert count > 3
