@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import yaml
 
-from policies_kb import conditions
+from policies_kb import conditions, sources
 
 POLICY_DIR = Path(__file__).with_name("policies")
 CASES_DIR = Path(__file__).with_name("cases")
@@ -43,6 +43,7 @@ class KbError:
     file: str
     line: int
     message: str
+    unreadable: bool = False  # the file itself could not be read (encoding, size): bad input
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
@@ -80,9 +81,10 @@ def _line_map(node: yaml.Node, path: str = "", out: Optional[Dict[str, int]] = N
 
 def parse_text(text: str, path: str) -> Tuple[Optional[SourceDoc], List[KbError]]:
     """Parse one policy file's text. YAML syntax errors come back with their line."""
+    if len(text) > sources.MAX_FILE_BYTES or len(text.encode("utf-8")) > sources.MAX_FILE_BYTES:
+        return None, [KbError(path, 1, sources.too_large_message(), unreadable=True)]
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = sources.load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
@@ -93,9 +95,19 @@ def parse_text(text: str, path: str) -> Tuple[Optional[SourceDoc], List[KbError]
 
 
 def read_files(paths: Iterable[Path]) -> Tuple[List[SourceDoc], List[KbError]]:
+    """Parse files from disk within the import limits (sources.py); a file that cannot be
+    read becomes an `unreadable` error naming it, and the limits stop the whole run."""
     docs, errors = [], []
+    budget = sources.Budget()
     for path in sorted(paths):
-        doc, errs = parse_text(Path(path).read_text(encoding="utf-8"), str(path))
+        try:
+            text = sources.read_file(Path(path), budget)
+        except sources.LimitExceeded as exc:
+            return docs, errors + [KbError(str(path), 1, exc.detail, unreadable=True)]
+        except sources.SourceError as exc:
+            errors.append(KbError(str(path), 1, exc.detail, unreadable=True))
+            continue
+        doc, errs = parse_text(text, str(path))
         errors += errs
         if doc:
             docs.append(doc)
