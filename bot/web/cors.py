@@ -39,17 +39,17 @@ async def restrict(request: Request, resp) -> None:
     for name in _HEADERS:
         resp.headers.popall(name, None)
     origin = _allowed(request)
-    if origin:
-        resp.headers["Access-Control-Allow-Origin"] = origin
-        if "origin" not in (resp.headers.get("Vary") or "").lower():
-            resp.headers.add("Vary", "Origin")
-
-
-async def preflight(request: Request):
-    """OPTIONS for the public JSON API: permitted only for the allowed origins."""
-    resp = response.empty(status=204)
-    if _allowed(request):
+    if not origin:
+        return
+    resp.headers["Access-Control-Allow-Origin"] = origin
+    if "origin" not in (resp.headers.get("Vary") or "").lower():
+        resp.headers.add("Vary", "Origin")
+    if request.method == "OPTIONS":  # a preflight (ours, or answered by sanic-cors)
         resp.headers["Access-Control-Allow-Methods"] = "POST"
         resp.headers["Access-Control-Allow-Headers"] = "Content-Type"
         resp.headers["Access-Control-Max-Age"] = "600"
-    return resp
+
+
+async def preflight(request: Request):
+    """OPTIONS for the public JSON API; `restrict` adds the headers for allowed origins."""
+    return response.empty(status=204)
