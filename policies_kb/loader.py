@@ -5,6 +5,7 @@ Each error names the file and the line, so an admin can fix the file without a p
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,6 +136,10 @@ def validate_doc(doc: SourceDoc, check_location: bool = True) -> List[KbError]:
 
     def err(path: str, message: str) -> None:
         errors.append(KbError(doc.path, doc.line(path), message))
+
+    # The editor's form builds documents without a file: the same size cap as for files.
+    if len(json.dumps(d, ensure_ascii=False, default=str).encode("utf-8")) > sources.MAX_FILE_BYTES:
+        return [KbError(doc.path, 1, f"政策内容超过 {sources.MAX_FILE_BYTES // 1024} KB（正常的政策只有几 KB）")]
 
     for key in REQUIRED:
         if key not in d or d[key] in (None, "", []) and key not in ("conditions",):

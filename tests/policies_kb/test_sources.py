@@ -123,3 +123,12 @@ def test_every_repo_policy_still_parses_with_its_lines():
     docs, errors = loader.read_files(loader.policy_files())
     assert not errors and len(docs) == len(loader.policy_files())
     assert all(doc.lines["conditions"] > 1 for doc in docs)
+
+
+def test_an_oversized_document_from_the_editor_form_is_refused():
+    import yaml
+
+    data = yaml.safe_load(policy_text())
+    data["summary"] = "很长的说明。" * 50_000
+    errors = loader.validate_doc(loader.SourceDoc("（编辑器）", data, {}), check_location=False)
+    assert [e.message for e in errors] == ["政策内容超过 256 KB（正常的政策只有几 KB）"]
