@@ -202,6 +202,21 @@ def test_users_cli_prompts_twice(kb_url, monkeypatch):
     assert users_cli.main(["add", "typo", "--role", "staff"]) == 2  # the two entries differ
 
 
+def test_users_cli_password_not_utf8(kb_url):
+    import subprocess
+    import sys
+
+    from tests.support import servers
+
+    done = subprocess.run([sys.executable, "-m", "bot", "users", "add", "gbk_user", "--role", "staff"],
+                          cwd=servers.ROOT, env=servers.base_env({"DATABASE_URL": kb_url}),
+                          input="密码密码密码12".encode("gbk") + b"\n", capture_output=True, timeout=120)
+    stderr = done.stderr.decode("utf-8")
+    assert done.returncode == 2 and "不是 UTF-8 编码" in stderr and "Traceback" not in stderr
+    with session_scope(kb_url) as session:
+        assert auth.get_user(session=session, username="gbk_user") is None
+
+
 # ---- HTTP against the real server ------------------------------------------------------------
 
 @pytest.mark.integration

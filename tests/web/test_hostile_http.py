@@ -19,7 +19,7 @@ from bot.web import body
 from policies_kb import loader, sources, store
 from policies_kb.db import session_scope
 from tests.policies_kb.test_sources import ALIAS_BOMB, make_zip
-from tests.web.admin_helpers import Console
+from tests.web.admin_helpers import Console, say, understood_as
 from tests.web.conftest import USERS, http_login, login_form_token, page_csrf
 
 pytestmark = pytest.mark.integration
@@ -150,3 +150,25 @@ def test_one_noisy_client_cannot_lock_out_the_office(console):
     # ...but 31 failures from the shared address lock nobody else out.
     session = http_login(console.url, "staff1", USERS["staff1"][1])
     assert session.get(f"{console.url}/console/call", allow_redirects=False, timeout=30).status_code == 200
+
+
+# ---- what owners type, as the analytics page and its CSV show it ------------------------------
+
+def test_phone_and_id_numbers_typed_in_chat_are_masked_in_analytics(console, admin):
+    sender = f"pii-{uuid.uuid4().hex[:6]}"
+    typed = {"qwerty 13812345678 asdf zxcv": "138****5678",
+             "帮我订一张去北京的机票，身份证11010519491231002X": "110105********002X",
+             "=HYPERLINK(\"http://evil.example\",\"qwerty 13912345678\")": "'=HYPERLINK"}
+    unanswered = []
+    for text_, masked in typed.items():
+        say(console, sender, text_)
+        if understood_as(console, sender) in ("nlu_fallback", "out_of_scope"):
+            unanswered.append(masked)
+    assert unanswered, "the model understood every on-purpose nonsense message"
+    page = admin.get("/console/admin/analytics?days=7").text
+    table = admin.get("/console/admin/analytics.csv?table=unanswered&days=7").content.decode("utf-8-sig")
+    for shown in (page, table):
+        assert "13812345678" not in shown and "11010519491231002X" not in shown and "13912345678" not in shown
+    for masked in unanswered:
+        assert masked in table
+        assert masked.lstrip("'") in page
