@@ -1,12 +1,14 @@
 """Command line: `python -m bot kb …`, `python -m bot match …`, `python -m bot users …`.
 
-Exit codes: 0 ok, 1 failure (e.g. invalid knowledge-base files), 2 bad input.
+Exit codes: 0 ok, 1 failure (e.g. invalid knowledge-base files), 2 bad input (a file that
+cannot be read: not UTF-8, over the size limits, missing).
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -29,6 +31,10 @@ def _paths(args) -> List[Path]:
     return out
 
 
+def _exit_code(errors) -> int:
+    return 2 if any(e.unreadable for e in errors) else 1
+
+
 def cmd_validate(args) -> int:
     docs, errors = loader.read_files(_paths(args))
     errors += loader.validate_docs(docs)
@@ -36,7 +42,7 @@ def cmd_validate(args) -> int:
         print(error, file=sys.stderr)
     if errors:
         print(f"✗ {len(errors)} 个错误，共检查 {len(docs)} 个文件", file=sys.stderr)
-        return 1
+        return _exit_code(errors)
     print(f"✓ {len(docs)} 条政策全部通过校验")
     return 0
 
@@ -50,7 +56,7 @@ def cmd_import(args) -> int:
         for error in exc.errors:
             print(error, file=sys.stderr)
         print(f"✗ 导入取消：{len(exc.errors)} 个错误，数据库没有任何改动", file=sys.stderr)
-        return 1
+        return _exit_code(exc.errors)
     print(f"✓ 导入完成：新增 {len(report['created'])}，更新 {len(report['updated'])}，未变 {len(report['unchanged'])}")
     return 0
 
@@ -121,9 +127,13 @@ def cmd_match(args) -> int:
     from policies_kb.matcher import match
 
     try:
-        profile = json.loads(Path(args.profile).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        print(f"✗ 画像文件无法读取：{exc}", file=sys.stderr)
+        profile = json.loads(Path(args.profile).read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        print(f"✗ 画像文件 {args.profile} 不是 UTF-8 编码（第 {exc.start + 1} 个字节无法识别），"
+              "请另存为 UTF-8 后重试", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, RecursionError) as exc:
+        print(f"✗ 画像文件 {args.profile} 无法读取：{exc}", file=sys.stderr)
         return 2
     try:
         as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
@@ -148,6 +158,29 @@ def cmd_match(args) -> int:
             print(f"    {line}")
     if report.next_question:
         print(f"下一个问题：{report.next_question['question']}")
+    return 0
+
+
+def cmd_privacy_purge(args) -> int:
+    from policies_kb import privacy
+    from policies_kb.db import get_engine
+
+    try:
+        days = privacy.retention_days(None if args.days is None else str(args.days))
+    except ValueError as exc:
+        print(f"✗ {exc}（--days 或 {privacy.RETENTION_ENV}）", file=sys.stderr)
+        return 2
+    url = os.environ.get("TRACKER_DB_URL")
+    if not url:
+        print("✗ 没有设置 TRACKER_DB_URL（对话记录所在的数据库）", file=sys.stderr)
+        return 2
+    cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
+    count = privacy.purge_events(get_engine(url), older_than=cutoff, dry_run=args.dry_run)
+    when = cutoff.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+    if args.dry_run:
+        print(f"（演练）将删除 {count} 条 {when}（北京时间）之前的对话事件，保留最近 {days} 天；未做任何改动")
+    else:
+        print(f"✓ 已删除 {count} 条 {when}（北京时间）之前的对话事件，保留最近 {days} 天")
     return 0
 
 
@@ -190,6 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", help="匹配日期 YYYY-MM-DD，默认今天")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_match)
+
+    privacy = sub.add_parser("privacy", help="个人信息保护").add_subparsers(dest="privacy_command", required=True)
+    p = privacy.add_parser("purge", help="删除超过保留期的对话记录（TRACKER_DB_URL 的 events 表）")
+    p.add_argument("--days", type=int, help="保留天数；默认 ZCT_RETENTION_DAYS，未设置则 180")
+    p.add_argument("--dry-run", action="store_true", help="只统计，不删除")
+    p.set_defaults(func=cmd_privacy_purge)
     return parser
 
 

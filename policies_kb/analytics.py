@@ -7,9 +7,7 @@ expiring policies that many owners matched. No Rasa imports: rows come straight 
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import logging
 import unicodedata
@@ -21,6 +19,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 from policies_kb import loader
+from policies_kb.privacy import mask_pii
+from policies_kb.report_csv import CSV_TABLES, neutralise, to_csv  # noqa: F401 (the console's names)
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def turns(events: Iterable[EventRow]) -> List[Turn]:
     for event in sorted(events, key=lambda e: (e.sender_id, e.id, e.timestamp)):
         if event.type_name == "user":
             turn = Turn(sender_id=event.sender_id, at=dt.datetime.fromtimestamp(event.timestamp, BEIJING),
-                        text=(event.data.get("text") or "").strip(), intent=event.intent_name,
+                        text=mask_pii((event.data.get("text") or "").strip()), intent=event.intent_name,
                         fallback=event.intent_name == FALLBACK_INTENT)
             current[event.sender_id] = turn
             out.append(turn)
@@ -269,40 +269,3 @@ def build_report(events: Iterable[EventRow], *, policies: Sequence[Mapping[str, 
                            key=lambda p: (-p["owners"], p["policy_id"]))[:top],
         "expiring": expiring,
     }
-
-
-# ---- CSV export ----------------------------------------------------------------------------
-
-CSV_TABLES = {
-    "daily": ("每日咨询量", [("date", "日期"), ("messages", "消息数"), ("owners", "咨询人数"),
-                            ("fallbacks", "没听懂次数"), ("handoffs", "转人工次数")]),
-    "intents": ("意图分布", [("intent", "意图"), ("label", "名称"), ("count", "次数"), ("share", "占比")]),
-    "unanswered": ("未能回答的问题", [("text", "问题"), ("count", "次数"), ("owners", "提问人数"),
-                                     ("examples", "相近问法")]),
-    "families": ("各类政策匹配", [("family", "类别"), ("family_name", "类别名称"), ("owners", "匹配人数"),
-                                 ("matches", "匹配人次")]),
-    "policies": ("政策匹配排行", [("policy_id", "政策 ID"), ("name", "政策名称"), ("family", "类别"),
-                                 ("owners", "匹配人数")]),
-    "expiring": ("即将到期且有人匹配", [("policy_id", "政策 ID"), ("name", "政策名称"), ("effective_to", "截止日期"),
-                                      ("days_left", "剩余天数"), ("continuation_unconfirmed", "延续待确认"),
-                                      ("owners", "匹配人数")]),
-}
-
-
-def to_csv(report: Mapping[str, Any], table: str) -> str:
-    """One table of the report as CSV with Chinese headers; a BOM so Excel reads UTF-8."""
-    _, columns = CSV_TABLES[table]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([title for _, title in columns])
-    for row in report[table]:
-        writer.writerow([_cell(row.get(key)) for key, _ in columns])
-    return "\ufeff" + out.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, list):
-        return "、".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return value

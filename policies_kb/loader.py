@@ -5,6 +5,7 @@ Each error names the file and the line, so an admin can fix the file without a p
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import yaml
 
-from policies_kb import conditions
+from policies_kb import conditions, sources
 
 POLICY_DIR = Path(__file__).with_name("policies")
 CASES_DIR = Path(__file__).with_name("cases")
@@ -43,6 +44,7 @@ class KbError:
     file: str
     line: int
     message: str
+    unreadable: bool = False  # the file itself could not be read (encoding, size): bad input
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
@@ -80,9 +82,10 @@ def _line_map(node: yaml.Node, path: str = "", out: Optional[Dict[str, int]] = N
 
 def parse_text(text: str, path: str) -> Tuple[Optional[SourceDoc], List[KbError]]:
     """Parse one policy file's text. YAML syntax errors come back with their line."""
+    if len(text) > sources.MAX_FILE_BYTES or len(text.encode("utf-8")) > sources.MAX_FILE_BYTES:
+        return None, [KbError(path, 1, sources.too_large_message(), unreadable=True)]
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = sources.load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
@@ -93,9 +96,19 @@ def parse_text(text: str, path: str) -> Tuple[Optional[SourceDoc], List[KbError]
 
 
 def read_files(paths: Iterable[Path]) -> Tuple[List[SourceDoc], List[KbError]]:
+    """Parse files from disk within the import limits (sources.py); a file that cannot be
+    read becomes an `unreadable` error naming it, and the limits stop the whole run."""
     docs, errors = [], []
+    budget = sources.Budget()
     for path in sorted(paths):
-        doc, errs = parse_text(Path(path).read_text(encoding="utf-8"), str(path))
+        try:
+            text = sources.read_file(Path(path), budget)
+        except sources.LimitExceeded as exc:
+            return docs, errors + [KbError(str(path), 1, exc.detail, unreadable=True)]
+        except sources.SourceError as exc:
+            errors.append(KbError(str(path), 1, exc.detail, unreadable=True))
+            continue
+        doc, errs = parse_text(text, str(path))
         errors += errs
         if doc:
             docs.append(doc)
@@ -123,6 +136,10 @@ def validate_doc(doc: SourceDoc, check_location: bool = True) -> List[KbError]:
 
     def err(path: str, message: str) -> None:
         errors.append(KbError(doc.path, doc.line(path), message))
+
+    # The editor's form builds documents without a file: the same size cap as for files.
+    if len(json.dumps(d, ensure_ascii=False, default=str).encode("utf-8")) > sources.MAX_FILE_BYTES:
+        return [KbError(doc.path, 1, f"政策内容超过 {sources.MAX_FILE_BYTES // 1024} KB（正常的政策只有几 KB）")]
 
     for key in REQUIRED:
         if key not in d or d[key] in (None, "", []) and key not in ("conditions",):

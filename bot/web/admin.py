@@ -28,8 +28,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.web import admin_editor as editor
 from bot.web.auth import login_required, run_db
+from bot.web.body import FORM_LIMIT, add_route as bounded_route
 from bot.web.render import render
-from policies_kb import analytics, loader, store
+from policies_kb import analytics, loader, sources, store
 from policies_kb.db import get_engine, session_scope
 from policies_kb.models import Policy, PolicyVersion
 from policies_kb.profile import ProfileError
@@ -51,7 +52,6 @@ DONE = {
     "rejected": "第 {v} 版已退回，作者可以修改后重新提交。",
     "rolled_back": "已回滚到第 {v} 版，机器人从下一句话起按该版回答。",
 }
-MAX_UPLOAD_FILES = 500
 
 
 def _common() -> Dict[str, Any]:
@@ -411,29 +411,19 @@ async def audit_page(request: Request):
 # ---- import / export / diff ----------------------------------------------------------------
 
 def _uploaded_texts(request: Request) -> Tuple[List[Tuple[str, str]], List[str]]:
-    """(name, text) of every uploaded .yml, including those inside an uploaded .zip."""
+    """(name, text) of every uploaded .yml, including those inside an uploaded .zip, read
+    within the import limits (policies_kb.sources); a limit stops reading at once."""
     texts, problems = [], []
+    budget = sources.Budget()
     for upload in request.files.getlist("files") or []:
         if not upload.name and not upload.body:  # the browser's part for "no file chosen"
             continue
-        name = Path(upload.name or "未命名").name
-        if name.lower().endswith(".zip"):
-            try:
-                with zipfile.ZipFile(io.BytesIO(upload.body)) as archive:
-                    for info in archive.infolist():
-                        if info.filename.lower().endswith((".yml", ".yaml")) and not info.is_dir():
-                            texts.append((info.filename, archive.read(info).decode("utf-8")))
-            except (zipfile.BadZipFile, UnicodeDecodeError) as exc:
-                problems.append(f"{name}：无法读取压缩包（{exc}）")
-        elif name.lower().endswith((".yml", ".yaml")):
-            try:
-                texts.append((name, upload.body.decode("utf-8")))
-            except UnicodeDecodeError:
-                problems.append(f"{name}：文件不是 UTF-8 编码")
-        else:
-            problems.append(f"{name}：只接受 .yml / .yaml 文件或 .zip 压缩包")
-    if len(texts) > MAX_UPLOAD_FILES:
-        problems.append(f"一次最多导入 {MAX_UPLOAD_FILES} 个文件")
+        try:
+            texts += sources.read_upload(Path(upload.name or "未命名").name, upload.body, budget)
+        except sources.LimitExceeded as exc:
+            return [], problems + [exc.message]
+        except sources.SourceError as exc:
+            problems.append(exc.message)
     return texts, problems
 
 
@@ -587,4 +577,5 @@ def add_routes(bp: Blueprint) -> None:
     for handler, uri, methods in routes:
         # Route names must be unique in the blueprint (the hotline module shares it).
         name = "admin_" + re.sub(r"\W+", "_", f"{methods[0]} {uri[len('console/admin'):]}").strip("_").lower()
-        bp.add_route(handler, uri, methods=methods, name=name)
+        limit = sources.MAX_UPLOAD_BYTES if handler is import_submit else FORM_LIMIT
+        bounded_route(bp, handler, uri, methods=methods, name=name, limit=limit)

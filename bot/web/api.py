@@ -9,6 +9,7 @@ import logging
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from bot.web.body import JSON_LIMIT, BadBody, bounded, json_error, parse_json
 from policies_kb.matcher import match
 from policies_kb.profile import ProfileError
 
@@ -23,9 +24,9 @@ def _bad(field: str, message: str):
 async def api_match(request: Request):
     """Body: {"profile": {...}, "as_of": "YYYY-MM-DD"?, "families": [...]?} or the profile itself."""
     try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return _bad("body", "请求体不是合法的 JSON")
+        body = parse_json(request.body)
+    except BadBody as exc:
+        return _bad(exc.field, exc.message)
     if not isinstance(body, dict):
         return _bad("body", "请求体应为 JSON 对象")
     profile = body.get("profile", body if "as_of" not in body and "families" not in body else {})
@@ -48,4 +49,4 @@ async def api_match(request: Request):
 
 
 def add_routes(bp: Blueprint) -> None:
-    bp.add_route(api_match, "api/match", methods=["POST"])
+    bp.add_route(bounded(JSON_LIMIT, json_error)(api_match), "api/match", methods=["POST"], stream=True)

@@ -29,10 +29,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sanic import Blueprint, response
 from sanic.request import Request
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.web import render
+from bot.web.body import LOGIN_LIMIT, add_route as bounded_route
+from bot.web.lockout import (LOCK_DURATION, LOCK_WINDOW, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_IP,  # noqa: F401
+                             MAX_FAILURES_PER_USER, address_delay, lock_status, record_failure, unlock)
 from policies_kb.db import migrate, session_scope
 from policies_kb.models import LoginAttempt, User, WebSession, utcnow
 
@@ -47,12 +50,6 @@ LOGIN_PATH = "/console/login"
 HOME_PATH = "/console/call"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
-# Lock-out: this many failures within LOCK_WINDOW lock the username (or the address) for
-# LOCK_DURATION. The per-address limit is higher because a call centre sits behind one NAT.
-LOCK_WINDOW = dt.timedelta(minutes=15)
-LOCK_DURATION = dt.timedelta(minutes=15)
-MAX_FAILURES_PER_USER = 5
-MAX_FAILURES_PER_IP = 30
 MIN_PASSWORD_LENGTH = 8
 USERNAME_MAX = 80
 
@@ -167,54 +164,7 @@ def list_users(*, session: Session) -> List[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
 
-def unlock(*, session: Session, username: str) -> int:
-    """Forget the recent failures of `username` (an admin's answer to a locked-out operator)."""
-    since = utcnow() - LOCK_WINDOW - LOCK_DURATION
-    result = session.execute(delete(LoginAttempt).where(
-        LoginAttempt.username == username.strip(), LoginAttempt.success.is_(False), LoginAttempt.at >= since))
-    return result.rowcount or 0
-
-
 # ---- login and lock-out --------------------------------------------------------------------
-
-def _locked_until(times: List[dt.datetime], limit: int, now: dt.datetime) -> Optional[dt.datetime]:
-    """Failures lock when `limit` of them fall within LOCK_WINDOW; the lock lasts LOCK_DURATION
-    from the failure that reached the limit."""
-    times = sorted(times)
-    until = None
-    for i in range(limit - 1, len(times)):
-        if times[i] - times[i - limit + 1] <= LOCK_WINDOW:
-            until = max(until or times[i], times[i] + LOCK_DURATION)
-    return until if until and until > now else None
-
-
-def lock_status(*, session: Session, username: str, ip: str = "",
-                now: Optional[dt.datetime] = None) -> Optional[dt.datetime]:
-    """When the username (or the address) is locked, the time the lock ends; else None."""
-    now = now or utcnow()
-    since = now - LOCK_WINDOW - LOCK_DURATION
-    last_ok = session.scalar(select(func.max(LoginAttempt.at)).where(
-        LoginAttempt.username == username, LoginAttempt.success.is_(True)))
-    user_since = max(since, last_ok) if last_ok else since
-    user_fails = list(session.scalars(select(LoginAttempt.at).where(
-        LoginAttempt.username == username, LoginAttempt.success.is_(False), LoginAttempt.at > user_since)))
-    locks = [_locked_until(user_fails, MAX_FAILURES_PER_USER, now)]
-    if ip:
-        ip_fails = list(session.scalars(select(LoginAttempt.at).where(
-            LoginAttempt.ip == ip, LoginAttempt.success.is_(False), LoginAttempt.at > since)))
-        locks.append(_locked_until(ip_fails, MAX_FAILURES_PER_IP, now))
-    locks = [lock for lock in locks if lock]
-    return max(locks) if locks else None
-
-
-def _record_failure(session: Session, username: str, ip: str) -> Optional[dt.datetime]:
-    """Store a failed try in its own transaction (the caller rolls back on AuthError) and
-    return the lock it causes, if any."""
-    with Session(bind=session.get_bind(), future=True) as own:
-        own.add(LoginAttempt(at=utcnow(), username=username, ip=ip or "", success=False))
-        own.commit()
-        return lock_status(session=own, username=username, ip=ip)
-
 
 def authenticate(*, session: Session, username: str, password: str, ip: str = "") -> User:
     """The active user with this name and password, or AuthError / LockedOut (Chinese message).
@@ -237,7 +187,7 @@ def authenticate(*, session: Session, username: str, password: str, ip: str = ""
         ok = False
     if not (ok and user is not None and user.active):
         logger.info("console login failed: user=%r ip=%s", name, ip)
-        until = _record_failure(session, name, ip)
+        until = record_failure(session, name, ip)
         if until:
             raise LockedOut(until)
         raise AuthError("用户名或密码不正确（或账号已停用）。")
@@ -446,6 +396,10 @@ async def login_submit(request: Request):
     username = (request.form.get("username") or "").strip()
     password = request.form.get("password") or ""
     ip = client_ip(request)
+    delay = await run_db(_address_delay, ip)
+    if delay:
+        logger.warning("console login slowed down: %s has many failed logins", ip)
+        await asyncio.sleep(delay)
     token, message = await run_db(_attempt_login, username, password, ip, request.headers.get("User-Agent", ""))
     if token is None:
         status = 429 if "锁定" in message else 401
@@ -455,6 +409,11 @@ async def login_submit(request: Request):
     set_cookie(request, resp, SESSION_COOKIE, token, int(session_lifetime().total_seconds()))
     set_cookie(request, resp, LOGIN_CSRF_COOKIE, "", 0, path=LOGIN_PATH)
     return resp
+
+
+def _address_delay(ip: str) -> float:
+    with session_scope() as session:
+        return address_delay(session=session, ip=ip)
 
 
 def _attempt_login(username: str, password: str, ip: str, user_agent: str) -> Tuple[Optional[str], str]:
@@ -492,7 +451,8 @@ STATIC_DIR = Path(__file__).with_name("static")
 def add_routes(bp: Blueprint) -> None:
     """Login, logout, /console → call page, and /console/static/… ."""
     bp.add_route(login_page, "console/login", methods=["GET"])
-    bp.add_route(login_submit, "console/login", methods=["POST"], name="console_login_submit")
-    bp.add_route(logout, "console/logout", methods=["POST"])
+    bounded_route(bp, login_submit, "console/login", methods=["POST"], limit=LOGIN_LIMIT,
+                   name="console_login_submit")
+    bounded_route(bp, logout, "console/logout", methods=["POST"], limit=LOGIN_LIMIT)
     bp.add_route(console_home, "console", methods=["GET"])
     bp.static("console/static", str(STATIC_DIR), name="console_static")

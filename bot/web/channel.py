@@ -12,7 +12,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
 from bot.settings import refuse_unsafe_production
-from bot.web import admin, api, hotline
+from bot.web import admin, api, cors, hotline
 
 
 class ConsoleInput(InputChannel):
@@ -34,4 +34,6 @@ class ConsoleInput(InputChannel):
         bp = Blueprint("zct_web")
         for module in (api, hotline, admin):
             module.add_routes(bp)
+        bp.add_route(cors.preflight, "api/match", methods=["OPTIONS"], name="api_match_preflight")
+        bp.middleware("response")(cors.restrict)  # after sanic-cors, if Rasa runs with --cors
         return bp

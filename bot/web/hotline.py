@@ -22,6 +22,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot.web import auth, render
+from bot.web.body import JSON_LIMIT, BadBody, json_error, parse_json, add_route as bounded_route
 from policies_kb import loader, matcher, normalize, present
 from policies_kb import profile as profile_mod
 from policies_kb.matcher import ELIGIBLE, EXPIRED, INELIGIBLE, POSSIBLE, STATUS_NAMES, MatchReport
@@ -250,9 +251,10 @@ async def call_page(request: Request):
     turns: List[Dict[str, Any]] = []
     if request.method == "POST":
         try:
-            turns = [t for t in json.loads(source.get("turns_json") or "[]") if isinstance(t, dict)][-MAX_TURNS:]
-        except ValueError:
-            turns = []
+            sent = parse_json((source.get("turns_json") or "[]").encode("utf-8"))
+        except BadBody:
+            sent = []
+        turns = [t for t in sent if isinstance(t, dict)][-MAX_TURNS:] if isinstance(sent, list) else []
     try:
         profile = profile_from_form(source.getlist)
     except ProfileError as exc:
@@ -277,9 +279,9 @@ async def call_page(request: Request):
 
 def _json_body(request: Request) -> Dict[str, Any]:
     try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise ProfileError("body", "请求体不是合法的 JSON") from None
+        body = parse_json(request.body)
+    except BadBody as exc:
+        raise ProfileError(exc.field, exc.message) from None
     if not isinstance(body, dict):
         raise ProfileError("body", "请求体应为 JSON 对象")
     return body
@@ -595,12 +597,14 @@ async def handoff_release(request: Request):
 def add_routes(bp: Blueprint) -> None:
     # The shared console routes (login, logout, static files) ride along with the hotline's.
     auth.add_routes(bp)
-    bp.add_route(call_page, "console/call", methods=["GET", "POST"])
-    bp.add_route(api_match, "console/api/call/match", methods=["POST"])
-    bp.add_route(api_parse, "console/api/call/parse", methods=["POST"])
+    bounded_route(bp, call_page, "console/call", methods=["GET", "POST"])
+    bounded_route(bp, api_match, "console/api/call/match", methods=["POST"], limit=JSON_LIMIT,
+                   on_error=json_error)
+    bounded_route(bp, api_parse, "console/api/call/parse", methods=["POST"], limit=JSON_LIMIT,
+                   on_error=json_error)
     bp.add_route(handoff_queue, "console/handoff", methods=["GET"])
     bp.add_route(handoff_rows, "console/api/handoff/rows", methods=["GET"])
     bp.add_route(handoff_view, "console/handoff/view", methods=["GET"])
     bp.add_route(handoff_transcript, "console/api/handoff/transcript", methods=["GET"])
-    bp.add_route(handoff_reply, "console/handoff/reply", methods=["POST"])
-    bp.add_route(handoff_release, "console/handoff/release", methods=["POST"])
+    bounded_route(bp, handoff_reply, "console/handoff/reply", methods=["POST"])
+    bounded_route(bp, handoff_release, "console/handoff/release", methods=["POST"])

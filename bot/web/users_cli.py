@@ -24,7 +24,9 @@ def read_password(stdin=None) -> str:
     """First line of piped stdin, or typed twice at a hidden prompt."""
     stdin = stdin or sys.stdin
     if not stdin.isatty():
-        return stdin.readline().rstrip("\r\n")
+        line = stdin.readline().rstrip("\r\n")
+        line.encode("utf-8")  # UnicodeEncodeError if the bytes were not UTF-8 (surrogateescape)
+        return line
     first = getpass.getpass("密码：")
     if getpass.getpass("再输入一次：") != first:
         raise auth.UserError("两次输入的密码不一致")
@@ -99,4 +101,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2 if args.command != "add" or "已存在" not in str(exc) else 1
     except (EOFError, KeyboardInterrupt):
         print("\n✗ 已取消", file=sys.stderr)
+        return 2
+    except UnicodeError:  # strict stdin decoding, or surrogates from surrogateescape
+        print("✗ 输入的密码不是 UTF-8 编码，没有做任何改动", file=sys.stderr)
         return 2

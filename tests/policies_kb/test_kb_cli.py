@@ -111,3 +111,48 @@ def test_match_cli_json_and_errors(db, tmp_path):
     assert run("match", "--profile", str(profile), "--as-of", "昨天", env_url=db).returncode == 2
     profile.write_text("{not json")
     assert run("match", "--profile", str(profile), env_url=db).returncode == 2
+
+
+# ---- hostile input files -------------------------------------------------------------------
+
+def test_match_cli_names_a_file_that_is_not_utf8(db, tmp_path):
+    profile = tmp_path / "画像-gbk.json"
+    profile.write_bytes(json.dumps({"entity_type": "个体工商户"}, ensure_ascii=False).encode("gbk"))
+    out = run("match", "--profile", str(profile), env_url=db)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert f"画像文件 {profile} 不是 UTF-8 编码" in out.stderr
+
+
+def kb_version(db_url):
+    from policies_kb import store
+    from policies_kb.db import migrate, session_scope
+
+    migrate(db_url)
+    with session_scope(db_url) as session:
+        return store.kb_version(session=session)[0]
+
+
+@pytest.mark.parametrize("name,content,code,message", [
+    ("gbk.yml", "id: gbk\nname: 个体户补贴\n".encode("gbk"), 2, "gbk.yml:1: 文件不是 UTF-8 编码"),
+    ("huge.yml", b"# x\n" * (70 * 1024), 2, "huge.yml:1: 单个政策文件不能超过 256 KB"),
+    ("lol.yml", b'a: &a ["lol","lol"]\nb: [*a,*a]\n', 1, "lol.yml:1: YAML 格式错误：政策文件不允许使用 YAML 锚点和别名"),
+], ids=["not-utf8", "over-256KB", "alias-bomb"])  # short ids: pytest puts the id in the environment
+def test_kb_import_refuses_hostile_files_and_imports_nothing(db, policy_copy, name, content, code, message):
+    (policy_copy / "tax_relief" / name).write_bytes(content)
+    out = run("kb", "import", str(policy_copy), env_url=db)
+    assert out.returncode == code and "Traceback" not in out.stderr
+    assert message in out.stderr and "数据库没有任何改动" in out.stderr
+    assert kb_version(db) == 0  # the 30 good files were not imported either
+    assert run("kb", "validate", str(policy_copy), env_url=db).returncode == code
+
+
+def test_kb_import_stops_at_the_file_count_cap(db, tmp_path):
+    from policies_kb import sources
+
+    folder = tmp_path / "flood" / "tax_relief"
+    folder.mkdir(parents=True)
+    for i in range(sources.MAX_FILES + 1):
+        (folder / f"p{i:04d}.yml").write_text("id: x\n", encoding="utf-8")
+    out = run("kb", "import", str(tmp_path / "flood"), env_url=db)
+    assert out.returncode == 2 and f"一次最多导入 {sources.MAX_FILES} 个文件" in out.stderr
+    assert kb_version(db) == 0

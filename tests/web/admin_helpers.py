@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Sequence, Tuple
 
@@ -138,7 +139,9 @@ def write_conversations(tracker_url: str, conversations: Dict[str, list]) -> Non
         for sender, events in conversations.items():
             await tracker_store.save(DialogueStateTracker.from_events(sender, events, slots=domain.slots))
 
-    asyncio.run(save_all())
+    # A thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(lambda: asyncio.run(save_all())).result()
     tracker_store.engine.dispose()
 
 

