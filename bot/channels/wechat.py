@@ -12,18 +12,15 @@ WeChat's rules shape this module:
   bot gets a time budget (WECHAT_REPLY_BUDGET); a slower answer is sent later
   through the customer-service API and WeChat gets "success" at once;
 * retries carry the same MsgId, and a retry must never run the bot again: the
-  first attempt's turn is shared (asyncio task in-process, Redis claim across
-  processes);
+  first attempt's turn is shared (wechat_turns, with the state in wechat_store);
 * a passive reply is ONE text of <= 2048 bytes (see wechat_text);
 * a message over ZCT_MAX_MESSAGE_CHARS is answered at once without NLU.
 
 Requests are checked in wechat_inbound, replies built in wechat_reply.
 """
-import asyncio
 import inspect
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -33,13 +30,14 @@ from sanic.response import HTTPResponse
 from wechatpy.crypto import WeChatCrypto
 
 from bot.channels import wechat_menu
-from bot.channels.wechat_client import WeChatAPIError, WeChatClient
+from bot.channels.wechat_client import WeChatClient
 from bot.channels.wechat_inbound import Incoming, Reject, check_query, read_incoming, url_memory_ttl
 from bot.channels.wechat_inbound import parse_safe as _parse_safe, same as _same, signature as _signature  # noqa: F401 - bench/bench_wechat.py
 from bot.channels.wechat_reply import encrypted, text_reply_xml
 from bot.channels.wechat_settings import WeChatSettings
 from bot.channels.wechat_store import make_store
 from bot.channels.wechat_text import is_more_request, pick_option, render_messages, split_reply
+from bot.channels.wechat_turns import Turns, mask_openid
 from bot.limits import too_long_reply
 from bot.privacy_mask import mask_pii
 
@@ -50,26 +48,12 @@ USER_STATE_TTL = 3600
 UNSUPPORTED_TYPES = {"image", "video", "shortvideo", "location", "link", "file"}
 
 
-@dataclass
-class _Turn:
-    """One user message being answered; shared by WeChat's retries."""
-
-    key: str
-    task: "asyncio.Task[str]"
-    openid: str
-    push: bool = False  # answer goes out via the customer-service API instead
-
-
 class WeChatOutput(CollectingOutputChannel):
     """Collects the bot's messages of one turn (rendered later as one reply)."""
 
     @classmethod
     def name(cls) -> Text:
         return "wechat"  # lets domain responses use `channel: wechat` variants
-
-
-def _mask(openid: str) -> str:
-    return openid[:6] + "…" if len(openid) > 6 else openid
 
 
 def _excerpt(text: str, chars: int = 40) -> str:
@@ -126,8 +110,7 @@ class WeChatInput(InputChannel):
         # answers at least that long.
         self.dedup_ttl = max(s.replay_window, 60.0) + 60.0
         self.url_ttl = url_memory_ttl(s, self.dedup_ttl)
-        self._turns: Dict[str, _Turn] = {}
-        self._background: set = set()  # strong refs to fire-and-forget tasks
+        self.turns = Turns(self.store, self.dedup_ttl, self.client, self.texts["error"])
         self._last_503_log = 0.0
 
     # -- Sanic ----------------------------------------------------------------
@@ -237,13 +220,13 @@ class WeChatInput(InputChannel):
             # gigabytes and stalls every other owner's turn meanwhile.
             logger.warning(
                 "wechat: %d-character message from %s answered without the bot: %s",
-                len(text), _mask(openid), _excerpt(text),
+                len(text), mask_openid(openid), _excerpt(text),
             )
             return too_long_reply(limit)
         if not msg_id:  # shouldn't happen for real messages; fall back like events
             msg_id = f"t:{root.findtext('CreateTime')}"
         dedup_key = f"{openid}:{msg_id}"
-        return await self._dedup_turn(
+        return await self.turns.answer(
             dedup_key, openid, lambda: self._bot_turn(openid, text, meta, on_new_message), deadline
         )
 
@@ -269,7 +252,7 @@ class WeChatInput(InputChannel):
                 UserMessage(text, collector, openid, input_channel=self.name(), metadata=meta)
             )
         except Exception:  # noqa: BLE001
-            logger.exception("wechat: the bot failed on a message from %s: %s", _mask(openid), _excerpt(text))
+            logger.exception("wechat: the bot failed on a message from %s: %s", mask_openid(openid), _excerpt(text))
             return self.texts["error"]
 
         reply, options = render_messages(collector.messages)
@@ -283,100 +266,6 @@ class WeChatInput(InputChannel):
         else:
             await store.delete(f"more:{openid}")
         return parts[0] if parts else ""
-
-    # -- retries & the 5-second rule -------------------------------------------
-
-    async def _dedup_turn(
-        self, key: str, openid: str, run: Callable[[], Awaitable[str]], deadline: float
-    ) -> str:
-        turn = self._turns.get(key)
-        if turn is None:
-            if not await self.store.claim(key, self.dedup_ttl):
-                # Another process (Redis mode) is answering this message.
-                return await self._poll_result(key, deadline)
-            task = asyncio.ensure_future(self._run_turn(key, run))
-            turn = _Turn(key=key, task=task, openid=openid)
-            self._turns[key] = turn
-            asyncio.get_running_loop().call_later(self.dedup_ttl, self._turns.pop, key, None)
-        return await self._wait_turn(turn, deadline)
-
-    async def _run_turn(self, key: str, run: Callable[[], Awaitable[str]]) -> str:
-        try:
-            reply = await run()
-        except Exception:  # noqa: BLE001
-            logger.exception("wechat: turn failed")
-            reply = self.texts["error"]
-        turn = self._turns.get(key)
-        pushed = bool(turn and turn.push)
-        try:
-            await self.store.set_json(
-                f"result:{key}", {"pushed": True} if pushed else {"reply": reply}, self.dedup_ttl
-            )
-        except Exception:  # noqa: BLE001
-            logger.exception("wechat: could not store the answer for retries")
-        if pushed and turn is not None:
-            self._spawn(self._push(turn.openid, reply))
-        return reply
-
-    async def _wait_turn(self, turn: _Turn, deadline: float) -> str:
-        if turn.push:
-            return ""
-        if not turn.task.done() and deadline <= time.monotonic():
-            self._delegate(turn)  # budget already spent (parsing, Redis): don't wait at all
-            return ""
-        try:
-            # asyncio.wait doesn't cancel the turn on timeout: it goes on and
-            # its answer is pushed instead.
-            await asyncio.wait({turn.task}, timeout=max(0.0, deadline - time.monotonic()))
-        except asyncio.CancelledError:  # WeChat hung up: still deliver the answer
-            self._delegate(turn)
-            raise
-        if turn.task.done() and not turn.push and not turn.task.cancelled():
-            return turn.task.result()
-        self._delegate(turn)
-        return ""
-
-    def _delegate(self, turn: _Turn) -> None:
-        """From now on this turn's answer goes out via the customer-service API,
-        and every attempt (this one and later retries) answers "success"."""
-        if turn.push:
-            return
-        turn.push = True
-        logger.info("wechat: answer for %s exceeds the reply budget, will push it", _mask(turn.openid))
-        self._spawn(self.store.set_json(f"result:{turn.key}", {"pushed": True}, self.dedup_ttl))
-        if turn.task.done() and not turn.task.cancelled():
-            # _run_turn has finished already, so nobody else will push it.
-            self._spawn(self._push(turn.openid, turn.task.result()))
-
-    async def _poll_result(self, key: str, deadline: float) -> str:
-        while True:
-            result = await self.store.get_json(f"result:{key}")
-            if result is not None:
-                return "" if result.get("pushed") else str(result.get("reply") or "")
-            if time.monotonic() >= deadline:
-                # The claiming process still works on it and will answer
-                # (passively or by pushing); we must not run the bot too.
-                return ""
-            await asyncio.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
-
-    async def _push(self, openid: str, text: str) -> None:
-        if not text:
-            return
-        if self.client is None:
-            logger.error("wechat: late answer for %s dropped: WECHAT_APPID/WECHAT_SECRET not set", _mask(openid))
-            return
-        try:
-            await self.client.send_text(openid, text)
-            logger.info("wechat: late answer delivered to %s via customer-service API", _mask(openid))
-        except WeChatAPIError as exc:
-            logger.error("wechat: could not deliver late answer to %s: %s", _mask(openid), exc)
-        except Exception as exc:  # noqa: BLE001 - network errors etc.
-            logger.error("wechat: could not deliver late answer to %s: %r", _mask(openid), exc)
-
-    def _spawn(self, coro: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
 
     # -- rendering ------------------------------------------------------------
 
