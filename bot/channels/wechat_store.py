@@ -118,9 +118,10 @@ class RedisStore:
 
 
 class FallbackStore:
-    """Redis with a safety net: when Redis is unreachable the channel keeps
-    answering, de-duplicating within this process only (logged loudly),
-    rather than failing every message of every user."""
+    """Redis or sqlite with a safety net: when the store fails (Redis
+    unreachable, state file unwritable) the channel keeps answering,
+    de-duplicating within this process only (logged loudly), rather than
+    failing every message of every user."""
 
     def __init__(self, primary: Any) -> None:
         self.primary = primary
@@ -256,4 +257,4 @@ def make_store(kind: str, *, redis_url: str, state_db: str, production: bool = F
         return MemoryStore()
     elif kind != "sqlite":
         logger.error("wechat: unknown WECHAT_DEDUP_STORE=%r, using sqlite at %s", kind, state_db)
-    return SqliteStore(state_db)
+    return FallbackStore(SqliteStore(state_db))

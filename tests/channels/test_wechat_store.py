@@ -80,3 +80,15 @@ def test_memory_remember_keeps_the_first_value():
 def test_store_choice(kind, production, name, path):
     store = make_store(kind, redis_url="redis://127.0.0.1:6379/0", state_db=path, production=production)
     assert store.name == name
+
+
+def test_unusable_state_file_falls_back_to_this_process(tmp_path, caplog):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    store = make_store("sqlite", redis_url="", state_db=str(blocker / "state.sqlite3"))
+
+    async def scenario():
+        return await store.claim("ou:3", 60), await store.claim("ou:3", 60), await store.remember("u", "a", 60)
+
+    assert run(scenario()) == (True, False, None)  # still de-duplicates, in memory
+    assert "sqlite store unavailable" in caplog.text
