@@ -1,23 +1,24 @@
-"""What one owner's message may cost the server, and what the owner reads when the bot cannot
-run — shared by every channel.
+"""How long an owner's message may be before it reaches NLU, and what the owner reads when
+the bot cannot run.
 
-NLU time and memory grow with the length of a message (a 12,000-character text took 44 s and
-8 GB), so a message over the cap is answered politely by the channel and never reaches NLU.
+One home for the limit, shared by every channel: a 12,000-character message
+costs the NLU pipeline tens of seconds and gigabytes and stalls every other
+conversation, while a real question fits in a few hundred characters.
 """
-from __future__ import annotations
-
 import logging
 import os
 from typing import Mapping, Optional
 
 logger = logging.getLogger(__name__)
 
+ENV_NAME = "ZCT_MAX_MESSAGE_CHARS"
 DEFAULT_MAX_MESSAGE_CHARS = 1000
 
 
 def max_message_chars(env: Optional[Mapping[str, str]] = None) -> int:
-    """ZCT_MAX_MESSAGE_CHARS (default 1000); a bad value falls back to the default, loudly."""
-    raw = (os.environ if env is None else env).get("ZCT_MAX_MESSAGE_CHARS", "")
+    """ZCT_MAX_MESSAGE_CHARS as a positive int; the default when unset or unusable."""
+    env = os.environ if env is None else env
+    raw = (env.get(ENV_NAME) or "").strip()
     if not raw:
         return DEFAULT_MAX_MESSAGE_CHARS
     try:
@@ -25,14 +26,15 @@ def max_message_chars(env: Optional[Mapping[str, str]] = None) -> int:
     except ValueError:
         value = 0
     if value <= 0:
-        logger.error("ZCT_MAX_MESSAGE_CHARS=%r is not a positive integer; using %d", raw, DEFAULT_MAX_MESSAGE_CHARS)
+        # A typo must not switch the cap off: that is the expensive failure.
+        logger.error("%s=%r is not a positive integer, using %d", ENV_NAME, raw, DEFAULT_MAX_MESSAGE_CHARS)
         return DEFAULT_MAX_MESSAGE_CHARS
     return value
 
 
 def too_long_reply(limit: int) -> str:
-    return (f"您的消息太长了（超过 {limit} 字），我一次看不完。"
-            f"请分几条发，每条 {limit} 字以内，先说您想问的事（比如“个体户税收优惠”），再补充情况。")
+    """The owner-facing answer to a message over `limit` characters."""
+    return f"您的消息太长了（超过 {limit} 字），请分几条、每条 {limit} 字以内说明您的问题。"
 
 
 # The conversation database failed: say so instead of answering from an empty profile.

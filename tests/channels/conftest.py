@@ -57,6 +57,9 @@ def wechat_api() -> Iterator[FakeWeChatAPI]:
 
 
 def wechat_env(api_url: str, **extra: str) -> Dict[str, str]:
+    """The channel's settings for one server: its own state file (the default
+    sqlite store), unless a test shares one between servers."""
+    state = Path(tempfile.mkdtemp(prefix="zct-wechat-state-")) / "wechat_state.sqlite3"
     env = {
         "RASA_TELEMETRY_ENABLED": "false",
         "WECHAT_TOKEN": TOKEN,
@@ -64,7 +67,7 @@ def wechat_env(api_url: str, **extra: str) -> Dict[str, str]:
         "WECHAT_SECRET": SECRET,
         "WECHAT_AES_KEY": AES_KEY,
         "WECHAT_API_BASE": api_url,
-        "WECHAT_DEDUP_STORE": "memory",
+        "WECHAT_STATE_DB": str(state),
     }
     env.update(extra)
     return env
@@ -103,9 +106,26 @@ def server_log(server) -> str:
 
 
 @pytest.fixture(scope="session")
+def fixture_server(wechat_fixture_model, wechat_api) -> Iterator:
+    """The fixture bot behind the channel as deployed: AES key configured."""
+    server = start_rasa(wechat_fixture_model, wechat_env(wechat_api.url))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def plain_server(wechat_fixture_model, wechat_api) -> Iterator:
+    """The fixture bot behind a channel with NO AES key: 明文模式, the only
+    mode in which plaintext POSTs are accepted."""
+    server = start_rasa(wechat_fixture_model, wechat_env(wechat_api.url, WECHAT_AES_KEY=""))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def wechat_server(trained_model, action_server, wechat_api) -> Iterator:
     """The project's trained bot (with its action server) behind the WeChat
-    channel: 4 s budget, in-memory de-duplication."""
+    channel: 4 s budget, AES key configured, de-duplication in a sqlite file."""
     server = start_rasa(trained_model, wechat_env(wechat_api.url), f"{action_server.url}/webhook")
     yield server
     server.stop()

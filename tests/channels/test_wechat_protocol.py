@@ -40,7 +40,7 @@ def signed_query(timestamp=None, token=TOKEN):
 
 def test_health_route(wechat_server):
     data = requests.get(f"{wechat_server.url}/webhooks/wechat/", timeout=5).json()
-    assert data == {"status": "ok", "configured": True, "encryption": True, "dedup_store": "memory"}
+    assert data == {"status": "ok", "configured": True, "encryption": True, "dedup_store": "sqlite"}
 
 
 def test_verification_echoes_echostr(wechat_server):
@@ -75,8 +75,10 @@ def test_verification_refused(wechat_server, change, status):
 
 
 @pytest.mark.parametrize("mode", ["plain", "compat", "safe"])
-def test_text_message_in_each_mode(wechat_server, mode):
-    wx = side(wechat_server, mode)
+def test_text_message_in_each_mode(wechat_server, plain_server, mode):
+    # plaintext is accepted only by a channel without an AES key (明文模式)
+    server = plain_server if mode == "plain" else wechat_server
+    wx = side(server, mode)
     user = new_openid()
     msg_id = next_msg_id()
     reply = wx.say(user, "你好", msg_id)
@@ -86,7 +88,7 @@ def test_text_message_in_each_mode(wechat_server, mode):
     assert reply["ToUserName"] == user and reply["FromUserName"] == "gh_zhengcetong01"
     assert ("_encrypted" in reply) == (mode != "plain")  # encrypted requests, encrypted replies
 
-    events = tracker(wechat_server, user)["events"]
+    events = tracker(server, user)["events"]
     users = [e for e in events if e["event"] == "user"]
     assert len(users) == 1
     assert users[0]["text"] == "你好"
@@ -151,19 +153,20 @@ BILLION_LAUGHS = """<?xml version="1.0"?>
 
 @pytest.mark.parametrize("payload", [XXE, BILLION_LAUGHS], ids=["xxe", "billion-laughs"])
 @pytest.mark.parametrize("mode", ["plain", "safe"])
-def test_doctype_and_entities_refused(wechat_server, payload, mode):
-    wx = side(wechat_server, mode)
+def test_doctype_and_entities_refused(wechat_server, plain_server, payload, mode):
+    server = plain_server if mode == "plain" else wechat_server
+    wx = side(server, mode)
     user = new_openid()
     started = time.monotonic()
     resp = wx.post(payload.replace("{user}", user))  # in safe mode the DTD is inside the ciphertext
     assert resp.status_code == 400
     assert time.monotonic() - started < 3  # refused before any entity is expanded
     assert "root:" not in resp.text
-    assert user_turns(wechat_server, user) == 0
+    assert user_turns(server, user) == 0
 
 
-def test_oversized_body_refused(wechat_server):
-    wx = side(wechat_server, "plain")
+def test_oversized_body_refused(plain_server):
+    wx = side(plain_server, "plain")
     user = new_openid()
     huge = text_xml(user, "政" * 100_000)
     assert wx.post(huge).status_code == 413
@@ -171,9 +174,9 @@ def test_oversized_body_refused(wechat_server):
     # Without Content-Length (chunked) the stream is cut off at the limit too.
     params, body = wx.prepare(huge)
     chunks = (body[i : i + 8192] for i in range(0, len(body), 8192))
-    resp = requests.post(webhook(wechat_server), params=params, data=chunks, timeout=10)
+    resp = requests.post(webhook(plain_server), params=params, data=chunks, timeout=10)
     assert resp.status_code == 413
-    assert user_turns(wechat_server, user) == 0
+    assert user_turns(plain_server, user) == 0
 
 
 @pytest.mark.parametrize(
@@ -187,8 +190,8 @@ def test_oversized_body_refused(wechat_server):
     ],
     ids=["no-sender", "no-msgtype", "truncated", "not-wechat", "empty"],
 )
-def test_malformed_messages_get_400(wechat_server, body):
-    resp = side(wechat_server, "plain").post(body)
+def test_malformed_messages_get_400(plain_server, body):
+    resp = side(plain_server, "plain").post(body)
     assert resp.status_code == 400
 
 
@@ -324,3 +327,19 @@ def test_late_retry_gets_same_answer(wechat_server):
     # a new message (new MsgId) is a new turn
     wx.say(user, "你好")
     assert user_turns(wechat_server, user) == 2
+
+
+# -- length cap ------------------------------------------------------------------------------
+
+
+def test_too_long_message_never_reaches_nlu(wechat_server):
+    """18,000 characters cost the project's NLU tens of seconds and gigabytes;
+    capped, the owner is told at once and the bot never sees it."""
+    wx = side(wechat_server, "safe")
+    user = new_openid()
+    text = "个体户a1b2c3d4e5f6" * 1200  # 18,000 characters, fits the 64 KB body encrypted
+    started = time.monotonic()
+    reply = wx.say(user, text)
+    assert time.monotonic() - started < 1.0
+    assert "太长" in reply["Content"] and "1000" in reply["Content"]
+    assert user_turns(wechat_server, user) == 0

@@ -157,4 +157,5 @@ def test_plaintext_refused_when_encryption_required(slow_server, api):
     user = new_openid()
     assert side(slow_server, "plain").post(text_xml(user, "你好")).status_code == 403
     assert side(slow_server, "compat").post(text_xml(user, "你好")).text == "success"
+    sends_to(api, user)  # the turn runs after "success": wait for its answer
     assert user_turns(slow_server, user) == 1

@@ -3,19 +3,12 @@ digit, and answers over the 2048-byte limit paged with "更多". Runs the test
 fixture bot (tests/channels/fixture_bot), which has such answers."""
 import pytest
 
-from tests.channels.conftest import side, start_rasa, tracker, user_turns, wechat_env
+from tests.channels.conftest import side, tracker, user_turns
 from tests.channels.wechat_side import new_openid, next_msg_id
 
 pytestmark = pytest.mark.integration  # boots real Rasa servers
 
 LIMIT = 2048
-
-
-@pytest.fixture(scope="module")
-def fixture_server(wechat_fixture_model, wechat_api):
-    server = start_rasa(wechat_fixture_model, wechat_env(wechat_api.url))
-    yield server
-    server.stop()
 
 
 def user_texts(server, user):
@@ -47,7 +40,7 @@ def test_digit_without_current_options_goes_to_bot_as_text(fixture_server):
 
 
 def test_out_of_range_and_fullwidth_digits(fixture_server):
-    wx = side(fixture_server, "plain")
+    wx = side(fixture_server, "safe")
     user = new_openid()
     wx.say(user, "选项")
     wx.say(user, "7")  # no 7th option: passed on as text (the bot has no button answer)
@@ -79,7 +72,7 @@ def test_long_answer_is_paged_with_more(fixture_server):
 
 
 def test_retried_more_does_not_skip_a_part(fixture_server):
-    wx = side(fixture_server, "plain")
+    wx = side(fixture_server, "safe")
     user = new_openid()
     first = wx.say(user, "长文本")["Content"]
     msg_id = next_msg_id()

@@ -30,15 +30,20 @@ def new_openid() -> str:
     return "o" + "".join(random.choices(string.ascii_letters + string.digits, k=27))
 
 
+def cdata(value: str) -> str:
+    # as WeChat's servers send it: a "]]>" in the text is split across sections
+    return "<![CDATA[" + value.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
 def message_xml(openid: str, msg_type: str, create_time: Optional[int] = None, **fields: str) -> str:
     parts = [
-        f"<ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>",
-        f"<FromUserName><![CDATA[{openid}]]></FromUserName>",
+        f"<ToUserName>{cdata(ACCOUNT)}</ToUserName>",
+        f"<FromUserName>{cdata(openid)}</FromUserName>",
         f"<CreateTime>{create_time or int(time.time())}</CreateTime>",
         f"<MsgType><![CDATA[{msg_type}]]></MsgType>",
     ]
     for name, value in fields.items():
-        parts.append(f"<{name}><![CDATA[{value}]]></{name}>" if isinstance(value, str) else f"<{name}>{value}</{name}>")
+        parts.append(f"<{name}>{cdata(value)}</{name}>" if isinstance(value, str) else f"<{name}>{value}</{name}>")
     return "<xml>" + "".join(parts) + "</xml>"
 
 
@@ -68,10 +73,13 @@ class WeChatSide:
         self.crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
         self.session = requests.Session()
 
-    def prepare(self, xml: str, timestamp: Optional[int] = None) -> Tuple[Dict[str, str], bytes]:
-        """Query string and body WeChat would send for `xml`."""
+    def prepare(
+        self, xml: str, timestamp: Optional[int] = None, nonce_: Optional[str] = None
+    ) -> Tuple[Dict[str, str], bytes]:
+        """Query string and body WeChat would send for `xml`; WeChat's own
+        retries re-send exactly these."""
         ts = str(timestamp or int(time.time()))
-        n = nonce()
+        n = nonce_ or nonce()
         params = {"signature": sign(self.token, ts, n), "timestamp": ts, "nonce": n, "openid": "x"}
         if self.mode == "plain":
             return params, xml.encode("utf-8")
