@@ -124,7 +124,7 @@ def protocol_overhead_ms(side: WeChatSide, rounds: int = 500) -> float:
     bot: check signatures, defused parse, decrypt, parse, render, encrypt."""
     from wechatpy import create_reply, parse_message
 
-    from bot.channels.wechat import _parse_safe, _same, _signature
+    from bot.channels.wechat_inbound import parse_safe as _parse_safe, same as _same, signature as _signature
 
     params, body = side.prepare(text_xml(new_openid(), "你好", next_msg_id()))
     ts, n = params["timestamp"], params["nonce"]

@@ -32,14 +32,14 @@ from wechatpy.crypto import WeChatCrypto
 from bot.channels import wechat_menu
 from bot.channels.wechat_client import WeChatClient
 from bot.channels.wechat_inbound import Incoming, Reject, check_query, read_incoming, url_memory_ttl
-from bot.channels.wechat_inbound import parse_safe as _parse_safe, same as _same, signature as _signature  # noqa: F401 - bench/bench_wechat.py
 from bot.channels.wechat_reply import encrypted, text_reply_xml
 from bot.channels.wechat_settings import WeChatSettings
 from bot.channels.wechat_store import make_store
 from bot.channels.wechat_text import is_more_request, pick_option, render_messages, split_reply
 from bot.channels.wechat_turns import Turns, mask_openid
-from bot.limits import too_long_reply
-from bot.privacy_mask import mask_pii
+from bot.limits import STORE_UNAVAILABLE_REPLY, too_long_reply
+from policies_kb.privacy import mask_pii
+from bot.rasa_guards import ConversationStoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -251,6 +251,9 @@ class WeChatInput(InputChannel):
             await on_new_message(
                 UserMessage(text, collector, openid, input_channel=self.name(), metadata=meta)
             )
+        except ConversationStoreUnavailable as exc:  # never answer from a forgotten profile
+            logger.error("wechat: conversation store unavailable for %s: %s", mask_openid(openid), exc)
+            return STORE_UNAVAILABLE_REPLY
         except Exception:  # noqa: BLE001
             logger.exception("wechat: the bot failed on a message from %s: %s", mask_openid(openid), _excerpt(text))
             return self.texts["error"]
