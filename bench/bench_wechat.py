@@ -147,7 +147,7 @@ def boot(env: Dict[str, str], model: Optional[Path]) -> Tuple[str, Callable[[], 
     model = model or servers.ensure_model()
     actions = servers.start_action_server()
     tmp = Path(tempfile.mkdtemp(prefix="zct-bench-wechat-"))
-    (tmp / "credentials.yml").write_text("rest:\nbot.channels.wechat.WeChatInput:\n", encoding="utf-8")
+    (tmp / "credentials.yml").write_text("bot.channels.rest.OwnerRestInput:\nbot.channels.wechat.WeChatInput:\n", encoding="utf-8")
     try:
         rasa = servers.start_rasa_server(
             model, action_url=f"{actions.url}/webhook", credentials_path=tmp / "credentials.yml", env=env,

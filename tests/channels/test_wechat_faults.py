@@ -39,3 +39,13 @@ def test_action_server_down_gets_the_fallback_reply(trained_model, session_kb_ur
         assert "政策查询服务暂时连不上" in reply["Content"] and "12345" in reply["Content"]
     finally:
         server.stop()
+
+
+def test_oversized_message_gets_a_readable_413_not_a_reset(fixture_server):
+    """requests sends the whole body before reading: the 413 must still reach it."""
+    from tests.channels.wechat_side import text_xml
+
+    wx = side(fixture_server, "safe")
+    for _ in range(3):  # and the connection is reusable afterwards
+        resp = wx.post(text_xml(new_openid(), "我想问一下社保缓缴的政策" * 4200), timeout=30)
+        assert resp.status_code == 413 and "too large" in resp.text
