@@ -340,6 +340,6 @@ def test_too_long_message_never_reaches_nlu(wechat_server):
     text = "个体户a1b2c3d4e5f6" * 1200  # 18,000 characters, fits the 64 KB body encrypted
     started = time.monotonic()
     reply = wx.say(user, text)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5  # sanity bound; bench/bench_security.py measures it
     assert "太长" in reply["Content"] and "1000" in reply["Content"]
     assert user_turns(wechat_server, user) == 0

@@ -135,7 +135,7 @@ def test_too_long_message_answered_at_once_without_the_bot(fixture_server, plain
         content = long_reply.result()["Content"]
         elapsed = time.monotonic() - started
         assert other_reply.result()["Content"].startswith("您好")
-    assert elapsed < 1.0
+    assert elapsed < 5  # a sanity bound; bench/bench_security.py measures the real figure
     assert content == too_long_reply(1000)
     assert "1000" in content and "太长" in content
     assert user_turns(server, owner) == 0  # NLU never saw it
@@ -146,7 +146,7 @@ def test_too_long_message_is_logged_masked(fixture_server):
     wx = side(fixture_server, "safe")
     wx.say(new_openid(), "我电话13812345678，身份证440106199001011234。" + "请问" * 600)
     log = server_log(fixture_server)
-    assert "138****5678" in log and "4401**********1234" in log
+    assert "138****5678" in log and "440106********1234" in log
     assert "13812345678" not in log and "440106199001011234" not in log
 
 
