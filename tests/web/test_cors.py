@@ -21,13 +21,16 @@ PARTNER = "https://partner.example"
 def permissive_server(trained_model, action_server, session_kb_url, console_users):
     """`rasa run --cors "*"` with ZCT_CORS_ORIGINS listing one partner origin."""
     port = servers.free_port()
+    token = "cors-test-token-" + "9" * 8
     env = servers.base_env({"DATABASE_URL": session_kb_url, "ACTION_SERVER_URL": f"{action_server.url}/webhook",
+                            "ACTION_SERVER_TOKEN": "",
                             "ZCT_CORS_ORIGINS": f"{PARTNER}, https://other.example",
                             "TRACKER_DB_URL": f"sqlite:///{tempfile.mkdtemp(prefix='zct-tracker-')}/tracker.db"})
-    args = [str(servers.VENV_BIN / "rasa"), "run", "-m", str(trained_model), "--enable-api", "--cors", "*",
+    args = [str(servers.VENV_BIN / "rasa"), "run", "-m", str(trained_model), "--enable-api", "--auth-token", token,
+            "--cors", "*",
             "--port", str(port), "-i", "127.0.0.1", "--credentials", str(ROOT / "credentials.yml"),
             "--endpoints", str(ROOT / "endpoints.yml")]
-    server = servers.ServerProcess("rasa-cors", args, port, env, "/status")
+    server = servers.ServerProcess("rasa-cors", args, port, env, "/status", token=token)
     yield server
     server.stop()
 
@@ -65,7 +68,7 @@ def test_default_server_preflight_for_a_listed_origin(console):
 
 def test_console_routes_refuse_foreign_origins_even_with_rasa_cors_star(permissive_server):
     # Rasa's own routes show what --cors "*" does (the Makefile must not use it)...
-    status = requests.get(f"{permissive_server.url}/status", headers={"Origin": EVIL}, timeout=30)
+    status = permissive_server.api_get("/status", headers={"Origin": EVIL})
     assert status.headers.get("Access-Control-Allow-Origin") == EVIL
     assert status.headers.get("Access-Control-Allow-Credentials") == "true"
     # ...our routes take none of it.
