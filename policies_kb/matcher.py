@@ -252,10 +252,12 @@ def _question(counts: Counter) -> Optional[Dict[str, Any]]:
     }
 
 
-def next_question(results: Sequence[MatchResult]) -> Optional[Dict[str, Any]]:
-    """The unknown field whose answer decides the most "possible" results among `results`."""
+def next_question(results: Sequence[MatchResult], exclude: Iterable[str] = ()) -> Optional[Dict[str, Any]]:
+    """The unknown field whose answer decides the most "possible" results among `results`
+    (fields in `exclude` — ones the owner said they do not know — are never asked)."""
     possible = [r for r in results if r.status == POSSIBLE]
-    question = _question(Counter(f for r in possible for f in r.missing))
+    skip = set(exclude)
+    question = _question(Counter(f for r in possible for f in r.missing if f not in skip))
     if question:
         question["policies"] = [r.policy_id for r in possible if question["field"] in r.missing]
     return question

@@ -23,6 +23,18 @@ INTENT_FAMILIES = {
     "ask_veteran_support": ["veteran_support", "guaranteed_loan", "tax_relief"],
     "ask_business_registration": ["business_registration"],
 }
+# Who to phone, by family: every answer names one line (issue 11).
+FAMILY_HOTLINES = {
+    "tax_relief": "12366 纳税缴费服务热线",
+    "social_insurance": "12333 人社服务热线",
+    "employment": "12333 人社服务热线",
+    "startup_subsidy": "12333 人社服务热线或当地创业服务窗口",
+    "guaranteed_loan": "12333 人社服务热线或当地经办银行",
+    "returnee_startup": "12333 人社服务热线或县里的返乡创业服务窗口",
+    "veteran_support": "当地退役军人服务站，涉税问题打 12366",
+    "ip_financing": "12330 知识产权维权援助热线或当地知识产权局",
+    "business_registration": "当地政务服务大厅（市场监管窗口），或 12345",
+}
 # Shown-to-owner families when matching everything: guides are answered by their own intent.
 ADVICE_FAMILIES = [f for f in loader.FAMILIES if f != "business_registration"]
 
@@ -72,14 +84,16 @@ def one_line(result: MatchResult) -> str:
     if result.status == POSSIBLE and result.missing:
         head += f"\n  还需确认：{'、'.join(field_title(f) for f in result.missing)}"
     elif result.status == INELIGIBLE:
-        # Compact: the name and the first unmet condition is what an owner needs.
-        failed = [t["label"] for t in result.trace() if t["result"] == "failed"]
-        head = f"• {d['name']}" + (f"——不符合：{failed[0]}" if failed else "")
+        # Compact: the name and the first unmet condition, said as the owner's fact against it.
+        head = f"• {d['name']}" + (f"——{unmet(result)}" if unmet(result) else "")
     elif result.status == EXPIRED:
         end = d.get("effective_to") or ""
         head = f"• {d['name']}（{doc_no(result)}，{end} 已结束"
         head += "，是否延续待核实）" if d.get("continuation_unconfirmed") else "）"
     if result.status in (ELIGIBLE, POSSIBLE):
+        amount = estimate(result)
+        if amount:
+            head += f"\n  💰 {amount}"
         if d.get("continuation_unconfirmed"):
             head += "\n  〔待核实〕到期后是否延续尚无正式文件"
         elif d.get("to_confirm"):
@@ -105,13 +119,17 @@ def _chunks(lines: List[str], limit: int = MAX_CHARS) -> List[str]:
     return messages
 
 
-def answer_messages(report: MatchReport, families: Iterable[str], page: int = 1) -> List[str]:
-    """The bot's answer for a family question, split into WeChat-sized messages."""
+def answer_messages(report: MatchReport, families: Iterable[str], page: int = 1,
+                    first: Sequence[str] = ()) -> List[str]:
+    """The bot's answer for a family question, split into WeChat-sized messages; the policies
+    in `first` (the ones the owner named) lead their group."""
+    families = list(families)
     results = select(report, families)
+    results.sort(key=lambda r: 0 if r.policy_id in first else 1)
     groups = {status: [r for r in results if r.status == status] for status in (ELIGIBLE, POSSIBLE, INELIGIBLE, EXPIRED)}
     start, stop = (page - 1) * PER_GROUP, page * PER_GROUP
     lines: List[str] = []
-    titles = {ELIGIBLE: "✅ 您符合：", POSSIBLE: "🔶 可能符合（还差信息）：", INELIGIBLE: "❌ 暂不符合：",
+    titles = {ELIGIBLE: "✅ 您符合：", POSSIBLE: "🔶 要看情况（还差一点信息）：", INELIGIBLE: "❌ 暂不符合：",
               EXPIRED: "⏹ 已结束（不能再申请）："}
     more = 0
     for status, title in titles.items():
@@ -121,9 +139,10 @@ def answer_messages(report: MatchReport, families: Iterable[str], page: int = 1)
             lines.append(title)
             lines += [one_line(r) for r in shown]
     if not lines:
-        lines.append("这一类暂时没有查到适合您的政策。")
+        lines.append("没有更多了。" if page > 1 else "这一类暂时没有查到适合您的政策。")
     if more:
         lines.append(f"另有 {more} 项，回复“更多”查看。")
+    lines.append(hotline(families))
     lines.append(f"（依据知识库 {report.kb_version}，匹配日期 {report.as_of}；标〔待核实〕〔地方标准〕的请以当地部门为准）")
     return _chunks(lines)
 
@@ -199,3 +218,73 @@ def spoken_script(report: MatchReport, families: Iterable[str]) -> str:
     if not lines:
         lines.append("根据您目前说的情况，暂时没有找到合适的政策，我帮您记录下来，由相关部门进一步答复。")
     return "".join(lines)
+
+
+def unmet(result: MatchResult) -> str:
+    """"您的主体类型是个体工商户，这项要求：是缴纳企业所得税的企业" — never the bare requirement."""
+    for t in result.trace():
+        if t["result"] == "failed":
+            actual = result.facts.get(t["field"])
+            if isinstance(actual, list):
+                actual = "、".join(actual) or "无"
+            elif isinstance(actual, float):
+                actual = f"{actual:g}"
+            return f"您的{field_title(t['field'])}是{actual}，这项要求：{t['label']}"
+    return ""
+
+
+def hotline(families: Iterable[str]) -> str:
+    lines = list(dict.fromkeys(FAMILY_HOTLINES[f] for f in families if f in FAMILY_HOTLINES))
+    return "☎ 电话咨询：" + ("；".join(lines[:2]) if lines else "12345 政务服务便民热线")
+
+
+# ---- amounts from structured benefit data (benefit.estimate in the policy YAML) -----------------
+
+def _bracket(amount: float, table: List[List[float]]) -> float:
+    """Progressive table rows [upper bound, rate, quick deduction]; the last row has no bound."""
+    for upper, rate, deduction in table:
+        if upper is None or amount <= upper:
+            return max(0.0, amount * rate - deduction)
+    return 0.0
+
+
+def _evaluate(expr: str, names: Dict[str, float], table: List[List[float]]) -> float:
+    """Arithmetic over profile numbers only: + - * /, min, max, bracket(x)."""
+    import ast
+    import operator
+
+    ops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+    funcs = {"min": min, "max": max, "bracket": lambda x: _bracket(x, table)}
+
+    def walk(node):
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return node.value
+        if isinstance(node, ast.Name) and node.id in names:
+            return float(names[node.id])
+        if isinstance(node, ast.BinOp) and type(node.op) in ops:
+            return ops[type(node.op)](walk(node.left), walk(node.right))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in funcs:
+            return funcs[node.func.id](*[walk(a) for a in node.args])
+        raise ValueError(f"estimate formula: {ast.dump(node)[:60]}")
+    return walk(ast.parse(expr, mode="eval"))
+
+
+def estimate(result: MatchResult) -> str:
+    """The policy's amount for this owner, with its formula; 〔地方标准〕 never gets a number."""
+    benefit = result.record.data.get("benefit") or {}
+    spec = benefit.get("estimate")
+    if not spec:
+        return ""
+    if benefit.get("local_standard"):
+        return "具体金额由当地定，以当地为准。"
+    names = {f: result.facts.get(f) for f in spec.get("needs") or []}
+    if any(v is None for v in names.values()):
+        return spec.get("ask", "")
+    try:
+        yuan = _evaluate(spec["yuan"], names, spec.get("table") or [])
+    except (ValueError, ZeroDivisionError, KeyError):
+        return ""
+    shown = {k: f"{v:g}" for k, v in names.items()}
+    return spec["text"].format(yuan=f"{yuan:,.0f}", **shown)

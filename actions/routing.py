@@ -1,0 +1,168 @@
+"""What this message is, decided before any rule reads the intent (runs inside
+action_validate_slot_mappings): an answer to the question the bot asked, "更多", a complaint
+follow-up, "取消" while waiting for a human, or a new question setting its family."""
+from __future__ import annotations
+
+import os
+import re
+import time
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import understand
+from actions.common import latest_text, match_tracker
+from policies_kb import matcher, present
+
+# Intents whose rules answer with the policy list (data/rules/rules.yml).
+MATCHING_INTENTS = (set(present.INTENT_FAMILIES) - {"ask_business_registration"}) | {"find_policies"}
+# A message with one of these intents that reads as a question is a new question, not an answer.
+NEW_QUESTION_INTENTS = MATCHING_INTENTS | {"report_illegal_fee", "request_human", "ask_application_process",
+                                           "ask_business_registration"}
+HANDOFF_TIMEOUT_MINUTES = float(os.environ.get("HANDOFF_TIMEOUT_MINUTES", "30"))
+
+
+def _intent(tracker: Tracker) -> str:
+    return (tracker.latest_message.get("intent") or {}).get("name") or ""
+
+
+def _set(tracker: Tracker, events: List[Dict[Text, Any]], slot: str, value: Any) -> None:
+    """Record the change and show it to the matcher run later in this same call."""
+    events.append(SlotSet(slot, value))
+    tracker.slots[slot] = value
+
+
+def handoff_events(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[Dict[Text, Any]]:
+    """While a human holds the conversation: 取消 hands back to the bot, 人呢 gets told what happens;
+    nobody answering within HANDOFF_TIMEOUT_MINUTES hands back too."""
+    if understand.CANCEL_HANDOFF.search(text):
+        return [SlotSet("handoff_active", False), SlotSet("route", "handoff_cancel")]
+    started = tracker.get_slot("handoff_at")
+    if started and time.time() - float(started) > HANDOFF_TIMEOUT_MINUTES * 60:
+        operator_spoke = any(e.get("event") == "bot" and (e.get("timestamp") or 0) > float(started) + 1
+                             for e in tracker.events)
+        if not operator_spoke:
+            dispatcher.utter_message(text="工作人员暂时没能接上，我先接着为您解答；需要的话也可以拨打 12345。")
+            return [SlotSet("handoff_active", False), SlotSet("route", None)]
+    if understand.WAITING.search(text):
+        dispatcher.utter_message(response="utter_handoff_waiting")
+    return []
+
+
+def owner_identities(tracker: Tracker, events: List[Dict[Text, Any]]) -> None:
+    """"我招了个应届生": the graduate is staff, not the owner — drop identities said about others."""
+    text = latest_text(tracker)
+    hired = []
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") != "identity" or entity.get("start") is None:
+            continue
+        before = text[max(0, entity["start"] - 6):entity["start"]]
+        if understand.HIRED.search(before) and not understand.OWNER_SELF.search(before):
+            hired.append(entity.get("value"))
+    if hired:
+        kept = [i for i in (tracker.get_slot("identities") or []) if i not in hired]
+        _set(tracker, events, "identities", kept or None)
+
+
+def amounts_from_text(tracker: Tracker, events: List[Dict[Text, Any]]) -> None:
+    """Sales keep their period (月/季/年), profit goes to the taxable income, not to sales."""
+    text = latest_text(tracker)
+    sales = understand.sales_per_month(text)
+    if sales is not None:
+        _set(tracker, events, "monthly_sales", sales)
+    income = understand.income_per_year(text)
+    if income is not None:
+        _set(tracker, events, "annual_taxable_income", income)
+
+
+def open_question_events(tracker: Tracker, events: List[Dict[Text, Any]]) -> bool:
+    """The bot's last answer ended with a question: a reply that fits it is that answer."""
+    asked = tracker.get_slot("asked_slot")
+    text = latest_text(tracker)
+    if not asked:
+        return False
+    if _intent(tracker) in NEW_QUESTION_INTENTS and understand.is_question(text) and len(text) > 4:
+        _set(tracker, events, "asked_slot", None)
+        return False
+    taken, value = understand.answer_to(asked, text)
+    if not taken and _intent(tracker) in ("affirm", "deny") and asked in ("first_startup", "has_ip"):
+        taken, value = True, _intent(tracker) == "affirm"
+    if not taken:
+        return False
+    if value == understand.UNKNOWN:
+        skipped = list(tracker.get_slot("skipped_fields") or [])
+        _set(tracker, events, "skipped_fields", skipped + [asked])
+    elif asked == "identities":
+        old = [i for i in (tracker.get_slot("identities") or []) if i]
+        _set(tracker, events, "identities", sorted(set(old) | set(value), key=(old + value).index) if value else [])
+    else:
+        _set(tracker, events, asked, value)
+    _set(tracker, events, "asked_slot", None)
+    _set(tracker, events, "route", "answer")
+    return True
+
+
+def fee_events(tracker: Tracker, events: List[Dict[Text, Any]]) -> bool:
+    """After the complaint channels: details the owner adds update the summary."""
+    if not tracker.get_slot("fee_open"):
+        return False
+    text, intent = latest_text(tracker), _intent(tracker)
+    if intent in NEW_QUESTION_INTENTS - {"report_illegal_fee"} and understand.is_question(text):
+        _set(tracker, events, "fee_open", False)
+        return False
+    if intent == "deny" or re.search(r"^(不用|算了|不要)", text):
+        _set(tracker, events, "fee_open", False)
+        return False
+    facts = understand.fee_facts(text)
+    for slot, value in facts.items():
+        _set(tracker, events, slot, value)
+    if facts or intent in ("affirm", "report_illegal_fee", "inform_profile", "nlu_fallback"):
+        _set(tracker, events, "route", "fee")
+        return True
+    return False
+
+
+def route_events(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+    text, intent = latest_text(tracker), _intent(tracker)
+    events: List[Dict[Text, Any]] = [SlotSet("route", None)]
+    tracker.slots["route"] = None
+    if tracker.get_slot("handoff_active"):
+        return events + handoff_events(dispatcher, tracker, text)
+    owner_identities(tracker, events)
+    amounts_from_text(tracker, events)
+    if understand.PAGE.match(text.strip()) and tracker.get_slot("last_answer"):
+        _set(tracker, events, "page", int(tracker.get_slot("page") or 1) + 1)
+        _set(tracker, events, "route", "answer")
+        return events
+    if fee_events(tracker, events) or open_question_events(tracker, events):
+        return events
+    if intent == "report_illegal_fee":
+        for slot in ("fee_what", "fee_who", "fee_when", "fee_amount"):
+            _set(tracker, events, slot, None)
+        for slot, value in understand.fee_facts(text).items():
+            _set(tracker, events, slot, value)
+        return events
+    return events + family_events(tracker)
+
+
+def family_events(tracker: Tracker) -> List[Dict[Text, Any]]:
+    """A new policy question: its family, any policy it names, a fresh question budget."""
+    intent = _intent(tracker)
+    family = tracker.get_slot("current_family")
+    if intent in MATCHING_INTENTS:
+        family = intent
+    elif intent != "inform_profile":
+        return []
+    family = family or "find_policies"
+    events = [SlotSet("current_family", family), SlotSet("asked_slot", None)]
+    selected = present.select(match_tracker(tracker), present.families_for(family))
+    events.append(SlotSet("ready_to_answer", matcher.next_question(selected) is None))
+    if intent != "inform_profile":
+        named = present.mentioned(selected, latest_text(tracker))
+        events += [SlotSet("current_policy", named[0].policy_id if named else None), SlotSet("questions_asked", 0)]
+    if not (tracker.latest_message.get("entities") and any(
+            e.get("entity") == "page" for e in tracker.latest_message["entities"])):
+        events.append(SlotSet("page", None))
+    return events
