@@ -18,6 +18,8 @@ VERDICT = {ELIGIBLE: "按您说的情况：可以。", POSSIBLE: "按您说的�
 
 def question_text(tracker: Tracker) -> str:
     """The owner's message that asked the current question (answers to our question come later)."""
+    if tracker.get_slot("question_text"):
+        return tracker.get_slot("question_text")
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
@@ -110,7 +112,7 @@ def fact_lines(kind: Optional[str], result: MatchResult, report: MatchReport) ->
     return lines
 
 
-TOPICS = [(re.compile(r"税"), "tax_relief"), (re.compile(r"贷"), "guaranteed_loan"),
+TOPICS = [(re.compile(r"专利|商标|知识产权|著作权"), "ip_financing"), (re.compile(r"税"), "tax_relief"), (re.compile(r"贷"), "guaranteed_loan"),
           (re.compile(r"缓|社保|养老|医保"), "social_insurance"), (re.compile(r"补贴|补助|奖补"), "startup_subsidy")]
 
 

@@ -57,6 +57,8 @@ class ActionAnswerPolicies(Action):
         events = [SlotSet("page", page), SlotSet("matched_policies", [r.policy_id for r in results if r.status in (ELIGIBLE, POSSIBLE)]),
                   SlotSet("last_answer", "\n".join(messages)[:2000]),
                   SlotSet("current_policy", (named or focus or [None])[0].policy_id if (named or focus) else None)]
+        if named and any(r.status == POSSIBLE for r in named[:1]):
+            focus = named[:1]  # the question that decides what the owner asked about
         return events + self.ask_one(dispatcher, tracker, focus if page == 1 else [])
 
     @staticmethod

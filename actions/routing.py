@@ -13,8 +13,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import understand
-from actions.common import latest_text, match_tracker
-from policies_kb import matcher, present
+from actions.common import field_slot, latest_text, match_tracker, previous_value
+from policies_kb import matcher, normalize, present
 
 # Intents whose rules answer with the policy list (data/rules/rules.yml).
 MATCHING_INTENTS = (set(present.INTENT_FAMILIES) - {"ask_business_registration"}) | {"find_policies"}
@@ -67,8 +67,18 @@ def owner_identities(tracker: Tracker, events: List[Dict[Text, Any]]) -> None:
 
 
 def amounts_from_text(tracker: Tracker, events: List[Dict[Text, Any]]) -> None:
-    """Sales keep their period (月/季/年), profit goes to the taxable income, not to sales."""
+    """Sales keep their period (月/季/年), profit goes to the taxable income, not to sales;
+    "个体户能不能享受小微企业…" keeps the owner's own type (said first), not the policy's."""
     text = latest_text(tracker)
+    entities = tracker.latest_message.get("entities") or []
+    for entity in entities:
+        if entity.get("entity") in ("monthly_sales", "annual_sales") and entity.get("start") is not None \
+                and understand.income_clause(text, entity["start"]):
+            _set(tracker, events, "monthly_sales", previous_value(tracker, "monthly_sales"))
+    types = [normalize.canonical("entity_type", e.get("value")) for e in entities if e.get("entity") == "entity_type"]
+    types = [t for t in types if t]
+    if len(set(types)) > 1:
+        _set(tracker, events, "entity_type", types[0])
     sales = understand.sales_per_month(text)
     if sales is not None:
         _set(tracker, events, "monthly_sales", sales)
@@ -90,6 +100,19 @@ def open_question_events(tracker: Tracker, events: List[Dict[Text, Any]]) -> boo
     if not taken and _intent(tracker) in ("affirm", "deny") and asked in ("first_startup", "has_ip"):
         taken, value = True, _intent(tracker) == "affirm"
     if not taken:
+        # "是头一回" to the date question: an answer to another open point still counts.
+        for other in still_missing(tracker):
+            if other != asked and other not in ("first_startup", "has_ip"):
+                other_taken, other_value = understand.answer_to(other, text)
+                if other_taken and other_value != understand.UNKNOWN:
+                    asked, taken, value = other, True, other_value
+                    break
+        if not taken and asked == "registered_on" and re.search(r"头一回|头一次|第一次|首次", text):
+            asked, taken, value = "first_startup", True, True
+    if not taken and _intent(tracker) in ("nlu_fallback", "affirm", "deny", "goodbye") \
+            and not re.search(r"再见|拜拜|不聊了|不用了|没事了", text):
+        taken, value = True, understand.UNKNOWN  # could not use it: answer anyway, ask something else
+    if not taken:
         return False
     if value == understand.UNKNOWN:
         skipped = list(tracker.get_slot("skipped_fields") or [])
@@ -102,6 +125,15 @@ def open_question_events(tracker: Tracker, events: List[Dict[Text, Any]]) -> boo
     _set(tracker, events, "asked_slot", None)
     _set(tracker, events, "route", "answer")
     return True
+
+
+def still_missing(tracker: Tracker) -> List[str]:
+    """Profile slots the current family's "possible" policies still depend on, most deciding first."""
+    selected = present.select(match_tracker(tracker), present.families_for(tracker.get_slot("current_family")))
+    fields = [f for r in selected if r.status == "possible" for f in r.missing]
+    ranked = sorted(set(fields), key=lambda f: (-fields.count(f), matcher.QUESTION_PRIORITY.index(f)
+                                                if f in matcher.QUESTION_PRIORITY else 99))
+    return list(dict.fromkeys(field_slot(f) for f in ranked))
 
 
 def fee_events(tracker: Tracker, events: List[Dict[Text, Any]]) -> bool:
@@ -147,21 +179,46 @@ def route_events(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dic
     return events + family_events(tracker)
 
 
+# Family → the intent that asks about it (a question whose intent NLU missed).
+FAMILY_INTENTS = {"social_insurance": "ask_social_insurance", "employment": "ask_social_insurance",
+                  "startup_subsidy": "ask_startup_subsidy", "guaranteed_loan": "ask_guaranteed_loan",
+                  "tax_relief": "ask_tax_relief", "ip_financing": "ask_ip_financing",
+                  "returnee_startup": "ask_returnee_startup", "veteran_support": "ask_veteran_support"}
+
+
+def _hit(result, text: str) -> int:
+    """Length of the longest name or keyword of `result` found in `text`."""
+    words = [result.record.data["name"]] + list(result.record.data.get("keywords") or [])
+    return max((len(w) for w in words if w and w in re.sub(r"\s", "", text)), default=0)
+
+
 def family_events(tracker: Tracker) -> List[Dict[Text, Any]]:
     """A new policy question: its family, any policy it names, a fresh question budget."""
     intent = _intent(tracker)
+    text = latest_text(tracker)
     family = tracker.get_slot("current_family")
+    report = match_tracker(tracker)
+    everywhere = present.mentioned([r for r in report.results if not r.record.data.get("overlays")], text)
     if intent in MATCHING_INTENTS:
         family = intent
+    elif everywhere and intent in ("nlu_fallback", "out_of_scope", "affirm", "deny", "greet") and len(text) > 6:
+        family = FAMILY_INTENTS.get(everywhere[0].record.data["family"], "find_policies")
     elif intent != "inform_profile":
         return []
     family = family or "find_policies"
+    selected = present.select(report, present.families_for(family))
+    named = present.mentioned(selected, text)
+    if everywhere and (not named or len(everywhere) and _hit(everywhere[0], text) > _hit(named[0], text)):
+        family = everywhere[0].record.data["family"]  # "留工培训补助" asked as a subsidy question
+        selected = present.select(report, present.families_for(family))
+        named = everywhere[:1]
     events = [SlotSet("current_family", family), SlotSet("asked_slot", None)]
-    selected = present.select(match_tracker(tracker), present.families_for(family))
     events.append(SlotSet("ready_to_answer", matcher.next_question(selected) is None))
-    if intent != "inform_profile":
-        named = present.mentioned(selected, latest_text(tracker))
-        events += [SlotSet("current_policy", named[0].policy_id if named else None), SlotSet("questions_asked", 0)]
+    if intent != "inform_profile" or family != tracker.get_slot("current_family"):
+        events += [SlotSet("current_policy", named[0].policy_id if named else None), SlotSet("questions_asked", 0),
+                   SlotSet("question_text", text)]
+    if intent not in MATCHING_INTENTS and intent != "inform_profile":
+        events.append(SlotSet("route", "answer"))
     if not (tracker.latest_message.get("entities") and any(
             e.get("entity") == "page" for e in tracker.latest_message["entities"])):
         events.append(SlotSet("page", None))

@@ -59,7 +59,16 @@ def _per_month(clause: str) -> float:
 
 
 def _clauses(text: str):
+    text = re.sub(r"[0-9.]+\s*[%％]|百分之[零一二三四五六七八九十]+", "", text)  # a rate is not an amount
     return [c for c in re.split(r"[，,。；;！!？?\s]+", text) if c]
+
+
+def income_clause(text: str, start: int) -> bool:
+    """Is the figure at `start` said about profit (挣/利润) rather than sales?"""
+    left = re.split(r"[，,。；;！!？?\s]", text[:start])[-1]
+    right = re.split(r"[，,。；;！!？?\s]", text[start:])[0]
+    clause = left + right
+    return bool(_INCOME.search(clause)) and not _SALES.search(clause)
 
 
 def sales_per_month(text: str) -> Optional[float]:
@@ -99,8 +108,13 @@ def answer_to(field: str, text: str) -> Tuple[bool, Any]:
         word = normalize.canonical(field, s)
         return (True, word) if word else (False, None)
     if field == "employees":
+        if re.search(r"万|千|块|元|年|月|号|岁", s):
+            return False, None
         count = normalize.parse_count(s)
         return (True, count) if count is not None else (False, None)
+    if field in ("monthly_sales", "annual_taxable_income", "total_assets") and not (
+            re.search(r"万|千|块|元|w|W", s) or re.fullmatch(r"[0-9.]+", s)):
+        return False, None
     if field == "monthly_sales":
         value = sales_per_month(s) if _SALES.search(s) else None
         if value is None:

@@ -97,6 +97,8 @@ def parse_number(text: Any) -> Optional[float]:
         if token in ("千", "百", "点", "万") or (not unit and s[m.end():m.end() + 2].startswith(("年", "个月", "季", "天"))):
             continue  # "一年", "三个月": a period, not the amount
         value = _cn_number(token)
+        if value is not None and m.group(2) in ("几", "多") and token.endswith(("十", "百")):
+            value += 5 if token.endswith("十") else 50  # 十几万 is 11–19万: the middle, not the floor
         if value is not None:
             found.append((bool(unit), value * _UNIT.get(unit, 1)))  # "=": already multiplied
     if found:

@@ -234,7 +234,12 @@ def unmet(result: MatchResult) -> str:
 
 
 def hotline(families: Iterable[str]) -> str:
-    lines = list(dict.fromkeys(FAMILY_HOTLINES[f] for f in families if f in FAMILY_HOTLINES))
+    lines, numbers = [], set()
+    for f in families:
+        line = FAMILY_HOTLINES.get(f)
+        if line and line[:5] not in numbers:  # one mention per number
+            lines.append(line)
+            numbers.add(line[:5])
     return "☎ 电话咨询：" + ("；".join(lines[:2]) if lines else "12345 政务服务便民热线")
 
 
