@@ -7,6 +7,7 @@ from typing import List, Optional, Sequence
 
 from rasa_sdk import Tracker
 
+from actions import understand
 from actions.routing import MATCHING_INTENTS
 from policies_kb import present
 from policies_kb.matcher import ELIGIBLE, EXPIRED, INELIGIBLE, POSSIBLE, MatchReport, MatchResult
@@ -112,14 +113,10 @@ def fact_lines(kind: Optional[str], result: MatchResult, report: MatchReport) ->
     return lines
 
 
-TOPICS = [(re.compile(r"专利|商标|知识产权|著作权"), "ip_financing"), (re.compile(r"税"), "tax_relief"), (re.compile(r"贷"), "guaranteed_loan"),
-          (re.compile(r"缓|社保|养老|医保"), "social_insurance"), (re.compile(r"补贴|补助|奖补"), "startup_subsidy")]
-
-
 def topic_pick(text: str, results: Sequence[MatchResult]) -> List[MatchResult]:
     """A fact question naming no policy ("退伍的开店税能减多少"): the open policy of the topic
     said that fits most of what is known about the owner."""
-    for pattern, family in TOPICS:
+    for pattern, family in understand.TOPICS:
         if pattern.search(text):
             fits = [r for r in results if r.record.data["family"] == family and r.status in (ELIGIBLE, POSSIBLE)]
             if fits:

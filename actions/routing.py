@@ -150,6 +150,9 @@ def fee_events(tracker: Tracker, events: List[Dict[Text, Any]]) -> bool:
     facts = understand.fee_facts(text)
     for slot, value in facts.items():
         _set(tracker, events, slot, value)
+    for slot in ("employees", "monthly_sales"):  # "收了300" is the fee, not a head count
+        if tracker.get_slot(slot) != previous_value(tracker, slot) and facts:
+            _set(tracker, events, slot, previous_value(tracker, slot))
     if facts or intent in ("affirm", "report_illegal_fee", "inform_profile", "nlu_fallback"):
         _set(tracker, events, "route", "fee")
         return True
@@ -198,7 +201,8 @@ def family_events(tracker: Tracker) -> List[Dict[Text, Any]]:
     text = latest_text(tracker)
     family = tracker.get_slot("current_family")
     report = match_tracker(tracker)
-    everywhere = present.mentioned([r for r in report.results if not r.record.data.get("overlays")], text)
+    everywhere = present.mentioned([r for r in report.results if not r.record.data.get("overlays")
+                                    and r.record.data["family"] != "business_registration"], text)
     if intent in MATCHING_INTENTS:
         family = intent
     elif everywhere and intent in ("nlu_fallback", "out_of_scope", "affirm", "deny", "greet") and len(text) > 6:
@@ -206,6 +210,8 @@ def family_events(tracker: Tracker) -> List[Dict[Text, Any]]:
     elif intent != "inform_profile":
         return []
     family = family or "find_policies"
+    if family == "find_policies" and understand.topic(text):
+        family = understand.topic(text)  # "小微企业……税收有什么优惠": the tax answer, not everything
     selected = present.select(report, present.families_for(family))
     named = present.mentioned(selected, text)
     if everywhere and (not named or len(everywhere) and _hit(everywhere[0], text) > _hit(named[0], text)):

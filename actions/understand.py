@@ -24,10 +24,19 @@ FACT_KINDS = [
     ("place", re.compile(r"去哪|在哪办|哪里办|哪儿办|找谁|哪个部门|线上|网上办|怎么申请|怎么办理|咋申请|咋办")),
     ("time", re.compile(r"多久|几天|多长时间|多快|啥时候到账|什么时候到账")),
     ("until", re.compile(r"到什么时候|到哪天|到啥时候|到哪年|截止|还有吗|还有没有|还能|现在还|过期|有效期|结束了")),
-    ("amount", re.compile(r"最多|多少|能贷|贷多少|补多少|减多少|扣减|能省|省多少|额度|几万|上限|标准|比例")),
+    ("amount", re.compile(r"最多|多少|能贷|贷多少|补多少|减多少|扣减|能省|省多少|额度|(能|可以|给|补|贷|批)几万|上限|怎么算|咋算|交多少|标准|比例")),
     ("what", re.compile(r"是什么|是啥|啥意思|什么意思|怎么回事|什么是|啥是|介绍")),
 ]
 CAN = re.compile(r"能不能|能否|可不可以|可以不|可以吗|能享受|能用|能申请|能办|是不是|算不算|行不行|有份吗|适用|能.{0,8}[吗不]$")
+
+
+# Words that put a general question ("有什么优惠") into one family.
+TOPICS = [(re.compile(r"专利|商标|知识产权|著作权"), "ip_financing"), (re.compile(r"税"), "tax_relief"), (re.compile(r"贷"), "guaranteed_loan"),
+          (re.compile(r"缓|社保|养老|医保"), "social_insurance"), (re.compile(r"补贴|补助|奖补"), "startup_subsidy")]
+
+
+def topic(text: str) -> Optional[str]:
+    return next((family for pattern, family in TOPICS if pattern.search(text)), None)
 
 
 def fact_kind(text: str) -> Optional[str]:
@@ -150,11 +159,12 @@ def fee_facts(text: str) -> Dict[str, str]:
             out["fee_what"] = what.group(0)[-3:]
     who = re.search(r"(市场管理[处所办]?|市场监管[局所]?|城管|物业|街道|居委会|村委会?|社区|[\u4e00-\u9fa5]{1,6}(局|所|公司|协会|中心|银行|平台|办))", text)
     if who:
-        out["fee_who"] = who.group(0)
+        out["fee_who"] = re.sub(r"^[是被让给]", "", who.group(0))
     when = re.search(r"(上个?月|这个?月|上周|昨天|前天|今天|去年|今年|\d{1,2}月\d{0,2}日?|[一二三四五六七八九十]+月份?)", text)
     if when:
         out["fee_when"] = when.group(0)
-    amount = re.search(r"([0-9]+(?:\.[0-9]+)?|[一二两三四五六七八九十百千万]+)\s*(块|元|万)", text)
+    amount = re.search(r"([0-9]+(?:\.[0-9]+)?|[一二两三四五六七八九十百千万]+)\s*(块|元|万)", text) or \
+        re.search(r"(?:收了?|交了?|罚了?|要了?)(?:我)?\s*([0-9]+)", text)
     if amount:
-        out["fee_amount"] = amount.group(0)
+        out["fee_amount"] = amount.group(0) if amount.group(0)[-1] in "块元万" else amount.group(1) + "元"
     return out
