@@ -75,10 +75,11 @@ def amounts_from_text(tracker: Tracker, events: List[Dict[Text, Any]]) -> None:
         if entity.get("entity") in ("monthly_sales", "annual_sales") and entity.get("start") is not None \
                 and understand.income_clause(text, entity["start"]):
             _set(tracker, events, "monthly_sales", previous_value(tracker, "monthly_sales"))
-    types = [normalize.canonical("entity_type", e.get("value")) for e in entities if e.get("entity") == "entity_type"]
-    types = [t for t in types if t]
-    if len(set(types)) > 1:
-        _set(tracker, events, "entity_type", types[0])
+    for slot in ("entity_type", "taxpayer_type"):
+        said = [normalize.canonical(slot, e.get("value")) for e in entities if e.get("entity") == slot]
+        said = [t for t in said if t]
+        if len(set(said)) > 1:
+            _set(tracker, events, slot, said[0])
     sales = understand.sales_per_month(text)
     if sales is not None:
         _set(tracker, events, "monthly_sales", sales)
@@ -122,6 +123,10 @@ def open_question_events(tracker: Tracker, events: List[Dict[Text, Any]]) -> boo
         _set(tracker, events, "identities", sorted(set(old) | set(value), key=(old + value).index) if value else [])
     else:
         _set(tracker, events, asked, value)
+    for slot in ("employees", "monthly_sales", "annual_taxable_income"):
+        # "去年5月" answers the date: the 5 NLU also read is not a head count
+        if slot != asked and tracker.get_slot(slot) != previous_value(tracker, slot):
+            _set(tracker, events, slot, previous_value(tracker, slot))
     _set(tracker, events, "asked_slot", None)
     _set(tracker, events, "route", "answer")
     return True
@@ -214,7 +219,8 @@ def family_events(tracker: Tracker) -> List[Dict[Text, Any]]:
         family = understand.topic(text)  # "小微企业……税收有什么优惠": the tax answer, not everything
     selected = present.select(report, present.families_for(family))
     named = present.mentioned(selected, text)
-    if everywhere and (not named or len(everywhere) and _hit(everywhere[0], text) > _hit(named[0], text)):
+    # A policy named outside the family asked about wins only when named clearly ("留工培训补助").
+    if everywhere and _hit(everywhere[0], text) >= 4 and (not named or _hit(everywhere[0], text) > _hit(named[0], text)):
         family = everywhere[0].record.data["family"]  # "留工培训补助" asked as a subsidy question
         selected = present.select(report, present.families_for(family))
         named = everywhere[:1]
