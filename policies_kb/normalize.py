@@ -89,6 +89,12 @@ def parse_number(text: Any) -> Optional[float]:
     if text is None:
         return None
     s = str(text).replace(",", "").replace("，", "")
+    # "七八万" / "三四十万" / "两三个": two neighbouring digits mean "about", take the middle
+    def _about(m: "re.Match") -> str:
+        mid = (_cn_number(m.group(2)) + _cn_number(m.group(3))) / 2
+        mid = mid * {"十": 10, "百": 100}.get(m.group(4), 1) + (10 if m.group(1) else 0)
+        return f"{mid:g}"
+    s = re.sub(r"(十)?([一二两三四五六七八九])([一二两三四五六七八九])(十|百)?(?=[千万个人名块元])", _about, s)
     found = []
     for m in _AMOUNT_RE.finditer(s):
         token, unit = m.group(1), m.group(3) or ""

@@ -225,8 +225,10 @@ def unmet(result: MatchResult) -> str:
     for t in result.trace():
         if t["result"] == "failed":
             actual = result.facts.get(t["field"])
+            if isinstance(actual, list) and not actual:
+                return f"您说不属于所列身份，这项要求：{t['label']}"
             if isinstance(actual, list):
-                actual = "、".join(actual) or "无"
+                actual = "、".join(actual)
             elif isinstance(actual, float):
                 actual = f"{actual:g}"
             return f"您的{field_title(t['field'])}是{actual}，这项要求：{t['label']}"
