@@ -170,6 +170,10 @@ def route_events(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dic
     tracker.slots["route"] = None
     if tracker.get_slot("handoff_active"):
         return events + handoff_events(dispatcher, tracker, text)
+    if re.search(r"[A-Za-z]{3,}", text) and not re.search(r"[\u4e00-\u9fff]", text):
+        dispatcher.utter_message(text="政策通 answers in Chinese about support policies for small businesses "
+                                      "in China (tax relief, loans, subsidies, social insurance). "
+                                      "请用中文提问，比如“个体户有什么税收优惠”。")
     owner_identities(tracker, events)
     amounts_from_text(tracker, events)
     if understand.PAGE.match(text.strip()) and tracker.get_slot("last_answer"):

@@ -58,7 +58,7 @@ def mentioned(results: Sequence[MatchResult], text: str) -> List[MatchResult]:
     text = re.sub(r"\s", "", text or "")
     hits = []
     for r in results:
-        words = [r.record.data["name"]] + list(r.record.data.get("keywords") or [])
+        words = [re.sub(r"\s", "", str(w)) for w in [r.record.data["name"]] + list(r.record.data.get("keywords") or [])]
         best = max((len(w) for w in words if w and w in text), default=0)
         if best >= 2:
             hits.append((best, r))
