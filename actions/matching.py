@@ -95,6 +95,13 @@ class ActionExplainApplication(Action):
                 text="您想了解哪项政策的申请方法？",
                 buttons=[{"title": r.record.data["name"], "payload": f"{r.record.data['name']}怎么申请"} for r in options] or None)
             return []
-        for text in present.application_messages(result, report.kb_version):
-            dispatcher.utter_message(text=text)
+        kind = understand.fact_kind(latest_text(tracker))
+        if kind in ("materials", "place", "time"):
+            # "要带什么材料" / "去哪办" / "多久": the part asked for, not the whole block again
+            lines = fact_lines(kind, result, report)[:-1] + [present.hotline([result.record.data["family"]])]
+            for text in present._chunks(lines):
+                dispatcher.utter_message(text=text)
+        else:
+            for text in present.application_messages(result, report.kb_version):
+                dispatcher.utter_message(text=text)
         return [SlotSet("current_policy", result.policy_id)]

@@ -75,6 +75,9 @@ def amounts_from_text(tracker: Tracker, events: List[Dict[Text, Any]]) -> None:
         if entity.get("entity") in ("monthly_sales", "annual_sales") and entity.get("start") is not None \
                 and understand.income_clause(text, entity["start"]):
             _set(tracker, events, "monthly_sales", previous_value(tracker, "monthly_sales"))
+        if entity.get("entity") == "employees" and entity.get("end") is not None and \
+                re.search(r"[万千块元]", text[entity.get("start", 0):entity["end"] + 2]):
+            _set(tracker, events, "employees", previous_value(tracker, "employees"))  # "七十来万" is money
     for slot in ("entity_type", "taxpayer_type"):
         said = [normalize.canonical(slot, e.get("value")) for e in entities if e.get("entity") == slot]
         said = [t for t in said if t]

@@ -140,7 +140,14 @@ class MatchResult:
             "apply": d.get("apply", {}),
             "keywords": d.get("keywords", []),
             "local_overlays": self.overlays,
+            "estimate": _estimate(self),
         }
+
+
+def _estimate(result: "MatchResult") -> str:
+    from policies_kb import present  # present builds on this module
+
+    return present.estimate(result) if result.status in (ELIGIBLE, POSSIBLE) else ""
 
 
 class CompiledKB:
