@@ -76,7 +76,7 @@ def fact_lines(kind: Optional[str], result: MatchResult, report: MatchReport) ->
         return ended_lines([result], report)
     if kind == "materials":
         materials = apply.get("materials") or []
-        lines = [f"{name}要准备：" + ("、".join(materials) if materials else "不用另交材料，申报时填写即可（免申即享）。")]
+        lines = [f"{name}要准备的材料：" + ("、".join(materials) if materials else "不用另交材料，申报时填写即可（免申即享）。")]
         lines.append(f"去哪办：{apply.get('channel', '以当地部门为准')}")
     elif kind == "place":
         lines = [f"{name}去哪办：{apply.get('channel', '以当地部门为准')}"]
@@ -119,6 +119,8 @@ def topic_pick(text: str, results: Sequence[MatchResult]) -> List[MatchResult]:
     for pattern, family in understand.TOPICS:
         if pattern.search(text):
             fits = [r for r in results if r.record.data["family"] == family and r.status in (ELIGIBLE, POSSIBLE)]
+            if sum(1 for r in fits if r.status == ELIGIBLE) >= 2:
+                return []  # several already decided: the list, with each amount, answers "能省多少"
             if fits:
                 passed = {r.policy_id: sum(1 for t in r.trace() if t["result"] == "passed") for r in fits}
                 return [max(fits, key=lambda r: (passed[r.policy_id], -len(r.missing)))]

@@ -21,6 +21,7 @@ MATCHING_INTENTS = (set(present.INTENT_FAMILIES) - {"ask_business_registration"}
 # A message with one of these intents that reads as a question is a new question, not an answer.
 NEW_QUESTION_INTENTS = MATCHING_INTENTS | {"report_illegal_fee", "request_human", "ask_application_process",
                                            "ask_business_registration"}
+HUMAN_WORDS = re.compile(r"人工|真人|客服|工作人员|找人|转人|有人吗|活人|接线员|坐席")
 HANDOFF_TIMEOUT_MINUTES = float(os.environ.get("HANDOFF_TIMEOUT_MINUTES", "30"))
 
 
@@ -111,8 +112,10 @@ def open_question_events(tracker: Tracker, events: List[Dict[Text, Any]]) -> boo
                 if other_taken and other_value != understand.UNKNOWN:
                     asked, taken, value = other, True, other_value
                     break
-        if not taken and asked == "registered_on" and re.search(r"头一回|头一次|第一次|首次", text):
-            asked, taken, value = "first_startup", True, True
+        if not taken:
+            found = bool_fact(text)
+            if found:
+                (asked, value), taken = found, True
     if not taken and _intent(tracker) in ("nlu_fallback", "affirm", "deny", "goodbye") \
             and not re.search(r"再见|拜拜|不聊了|不用了|没事了", text):
         taken, value = True, understand.UNKNOWN  # could not use it: answer anyway, ask something else
@@ -133,6 +136,36 @@ def open_question_events(tracker: Tracker, events: List[Dict[Text, Any]]) -> boo
     _set(tracker, events, "asked_slot", None)
     _set(tracker, events, "route", "answer")
     return True
+
+
+BOOL_FACTS = [("first_startup", re.compile(r"头一回|头一次|第一次|首次|第一回"), True),
+              ("first_startup", re.compile(r"不是第一次|以前开过|之前开过|创过业|第二次"), False),
+              ("has_ip", re.compile(r"有(专利|商标)|(专利|商标)有"), True),
+              ("has_ip", re.compile(r"没有?(专利|商标)"), False)]
+
+
+def bool_fact(text: str):
+    """(slot, value) for a yes/no fact said in so many words ("是头一回"), else None."""
+    hit = None
+    for slot, pattern, value in BOOL_FACTS:
+        if pattern.search(text):
+            hit = (slot, value)  # later patterns are the negative ones: they win
+    return hit
+
+
+def unsolicited_facts(tracker: Tracker, events: List[Dict[Text, Any]]) -> None:
+    """A short statement with no question open ("以个人交", "是头一回") still fills what it says."""
+    text = latest_text(tracker)
+    if understand.is_question(text) or len(text) > 10:
+        return
+    found = bool_fact(text)
+    if found:
+        _set(tracker, events, *found)
+    for field in ("insured_as", "taxpayer_type", "entity_type"):
+        if not tracker.get_slot(field):
+            taken, value = understand.answer_to(field, text)
+            if taken and value != understand.UNKNOWN:
+                _set(tracker, events, field, value)
 
 
 def still_missing(tracker: Tracker) -> List[str]:
@@ -185,6 +218,10 @@ def route_events(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dic
         return events
     if fee_events(tracker, events) or open_question_events(tracker, events):
         return events
+    if intent == "request_human" and not HUMAN_WORDS.search(text) and not text.startswith("/"):
+        _set(tracker, events, "route", "help")  # "你们这个机器人能干啥" is not a request for a person
+        return events
+    unsolicited_facts(tracker, events)
     if intent == "report_illegal_fee":
         for slot in ("fee_what", "fee_who", "fee_when", "fee_amount"):
             _set(tracker, events, slot, None)

@@ -206,6 +206,10 @@ def test_application_process_for_policy_in_context(kb_url):
                                                           intent="ask_application_process"))
     answer = texts(messages)
     assert "材料" in answer and "身份证" in answer and "去哪办" in answer
+    assert "步骤" not in answer  # the part asked for, not the whole how-to block again
+    messages, _ = run(ActionExplainApplication(), tracker({"current_policy": "startup_guaranteed_loan"}, text="审批要多久",
+                                                          intent="ask_application_process"))
+    assert "工作日" in texts(messages) and "身份证" not in texts(messages)
 
 
 def test_restaurant_guide(kb_url):
@@ -237,3 +241,31 @@ def test_fallback_offers_top_intents_as_choices():
     messages, _ = run(ActionFallbackOptions(), tracker(intent="nlu_fallback", ranking=ranking))
     payloads = [b["payload"] for b in messages[0]["buttons"]]
     assert payloads == ["/ask_tax_relief", "/ask_guaranteed_loan"]
+
+
+def test_amounts_come_from_the_policy_data_with_their_formula(kb_url):
+    messages, _ = run(ActionAnswerPolicies(), tracker(
+        {"current_family": "ask_tax_relief", "entity_type": "个体工商户", "taxpayer_type": "小规模纳税人",
+         "monthly_sales": 8, "annual_taxable_income": 30}, text="我这情况税能省多少", intent="ask_tax_relief"))
+    answer = texts(messages)
+    assert "9,600" in answer and "8万 × 1% × 12" in answer
+    assert "24,750" in answer  # 经营所得: (30万×20%−10500)×50%
+    messages, _ = run(ActionAnswerPolicies(), tracker(
+        {"current_family": "ask_startup_subsidy", "entity_type": "个体工商户", "identities": ["高校毕业生"]},
+        text="一次性创业补贴能补多少钱", intent="ask_startup_subsidy"))
+    assert "以当地为准" in texts(messages) and "元（" not in messages[0]["text"]
+
+
+def test_fee_complaint_answers_with_channels_from_the_first_message():
+    t = tracker({"fee_what": "摊位费", "fee_who": "市场管理"}, text="市场管理的乱收摊位费，我要举报", intent="report_illegal_fee")
+    messages, slots = run(ActionSubmitFeeComplaint(), t)
+    assert "12345" in messages[0]["text"] and "12315" in messages[0]["text"] and "12358" in messages[0]["text"]
+    assert "摊位费" in messages[1]["text"] and "市场管理" in messages[1]["text"]
+    assert slots == {"fee_open": True}  # time and amount may follow, they are not asked for
+
+
+def test_ended_policy_is_said_ended_first_with_its_document(kb_url):
+    messages, _ = run(ActionAnswerPolicies(), tracker({"current_family": "ask_social_insurance", "industry": "居民服务"},
+                                                      text="现在社保还能缓交吗，我开理发店的", intent="ask_social_insurance"))
+    first = messages[0]["text"]
+    assert first.startswith("⏹") and "已结束" in first and "人社厅发〔2022〕16号" in first and "国办发〔2025〕25号" in first
