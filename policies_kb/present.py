@@ -147,24 +147,6 @@ def answer_messages(report: MatchReport, families: Iterable[str], page: int = 1,
     return _chunks(lines)
 
 
-def verdict_messages(result: MatchResult, kb_version: str) -> List[str]:
-    """Answer to "我能不能申请X?": yes / no / depends, with the reason."""
-    d = result.record.data
-    lead = {ELIGIBLE: "可以。", POSSIBLE: "要看情况。", INELIGIBLE: "按您说的情况，暂时不能。",
-            EXPIRED: "这项政策已经结束了。"}[result.status]
-    reasons = result.reasons()[:3]
-    lines = [f"关于「{d['name']}」：{lead}"] + reasons
-    if result.status == POSSIBLE and result.missing:
-        lines.append(f"还需要确认：{'、'.join(field_title(f) for f in result.missing)}。")
-    if result.status in (ELIGIBLE, POSSIBLE):
-        lines.append(f"能得到：{(d.get('benefit') or {}).get('text', '')}")
-        lines.append(f"依据：{'、'.join(d.get('doc_numbers') or [])}，{valid_until(result)}。")
-        lines += result.caveats()[:2]
-        lines.append("想知道怎么申请，回复“怎么申请”。")
-    lines.append(f"（知识库 {kb_version}）")
-    return _chunks(lines)
-
-
 def application_messages(result: MatchResult, kb_version: str = "") -> List[str]:
     d = result.record.data
     apply = d.get("apply") or {}
