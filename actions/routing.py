@@ -21,6 +21,7 @@ MATCHING_INTENTS = (set(present.INTENT_FAMILIES) - {"ask_business_registration"}
 # A message with one of these intents that reads as a question is a new question, not an answer.
 NEW_QUESTION_INTENTS = MATCHING_INTENTS | {"report_illegal_fee", "request_human", "ask_application_process",
                                            "ask_business_registration"}
+COMPLAINT = re.compile(r"(乱收|乱罚|摊派|强制.{0,6}(交|收)|非让我交|非要我交|逼.{0,3}交).{0,20}|(举报|投诉|反映).{0,10}(费|罚)|(费|罚款).{0,16}(举报|投诉|去哪反映|合理吗)")
 HUMAN_WORDS = re.compile(r"人工|真人|客服|工作人员|找人|转人|有人吗|活人|接线员|坐席")
 HANDOFF_TIMEOUT_MINUTES = float(os.environ.get("HANDOFF_TIMEOUT_MINUTES", "30"))
 
@@ -222,6 +223,9 @@ def route_events(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dic
         _set(tracker, events, "route", "help")  # "你们这个机器人能干啥" is not a request for a person
         return events
     unsolicited_facts(tracker, events)
+    if intent not in NEW_QUESTION_INTENTS and COMPLAINT.search(text):
+        intent = "report_illegal_fee"  # NLU missed it; the words say it
+        _set(tracker, events, "route", "fee")
     if intent == "report_illegal_fee":
         for slot in ("fee_what", "fee_who", "fee_when", "fee_amount"):
             _set(tracker, events, slot, None)
