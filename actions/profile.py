@@ -2,6 +2,7 @@
 asks only the questions whose answers change the match."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import FormValidationAction, Tracker, ValidationAction
@@ -77,6 +78,9 @@ class ProfileSlotValidation:
         yearly = normalize.parse_wan(value)
         if yearly is None:
             return {"annual_sales": None}
+        text = (tracker.latest_message or {}).get("text") or ""
+        if not re.search(r"年", text):  # NLU guessed "yearly" for a bare "6万": keep it as said
+            return {"annual_sales": None, "monthly_sales": yearly}
         return {"annual_sales": yearly, "monthly_sales": round(yearly / 12, 2)}
 
     def validate_annual_taxable_income(self, value, dispatcher, tracker, domain):

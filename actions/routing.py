@@ -117,7 +117,8 @@ def open_question_events(tracker: Tracker, events: List[Dict[Text, Any]]) -> boo
             found = bool_fact(text)
             if found:
                 (asked, value), taken = found, True
-    if not taken and _intent(tracker) in ("nlu_fallback", "affirm", "deny", "goodbye") \
+    # "好的" / "嗯" after an answer is a nod, not an answer: the ordinary rules reply to it.
+    if not taken and _intent(tracker) in ("nlu_fallback", "goodbye", "out_of_scope") \
             and not re.search(r"再见|拜拜|不聊了|不用了|没事了", text):
         taken, value = True, understand.UNKNOWN  # could not use it: answer anyway, ask something else
     if not taken:
