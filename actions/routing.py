@@ -88,6 +88,11 @@ def amounts_from_text(tracker: Tracker, events: List[Dict[Text, Any]]) -> None:
     sales = understand.sales_per_month(text)
     if sales is not None:
         _set(tracker, events, "monthly_sales", sales)
+    if not tracker.get_slot("insured_as"):
+        if re.search(r"以单位|单位(交|缴|给)|给员工(交|缴|上)|公司(交|缴)", text):
+            _set(tracker, events, "insured_as", "单位")
+        elif re.search(r"以个人|个人(交|缴|身份)|自己(交|缴)|灵活就业", text):
+            _set(tracker, events, "insured_as", "个人")
     income = understand.income_per_year(text)
     if income is not None:
         _set(tracker, events, "annual_taxable_income", income)
