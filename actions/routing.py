@@ -13,8 +13,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import understand
+from actions.facts import amounts_from_text, bool_fact, owner_identities, set_slot, unsolicited_facts
 from actions.common import field_slot, latest_text, match_tracker, previous_value
-from policies_kb import matcher, normalize, present
+from policies_kb import matcher, present
 
 # Intents whose rules answer with the policy list (data/rules/rules.yml).
 MATCHING_INTENTS = (set(present.INTENT_FAMILIES) - {"ask_business_registration"}) | {"find_policies"}
@@ -28,12 +29,6 @@ HANDOFF_TIMEOUT_MINUTES = float(os.environ.get("HANDOFF_TIMEOUT_MINUTES", "30"))
 
 def _intent(tracker: Tracker) -> str:
     return (tracker.latest_message.get("intent") or {}).get("name") or ""
-
-
-def _set(tracker: Tracker, events: List[Dict[Text, Any]], slot: str, value: Any) -> None:
-    """Record the change and show it to the matcher run later in this same call."""
-    events.append(SlotSet(slot, value))
-    tracker.slots[slot] = value
 
 
 def handoff_events(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[Dict[Text, Any]]:
@@ -53,51 +48,6 @@ def handoff_events(dispatcher: CollectingDispatcher, tracker: Tracker, text: str
     return []
 
 
-def owner_identities(tracker: Tracker, events: List[Dict[Text, Any]]) -> None:
-    """"我招了个应届生": the graduate is staff, not the owner — drop identities said about others."""
-    text = latest_text(tracker)
-    hired = []
-    for entity in tracker.latest_message.get("entities") or []:
-        if entity.get("entity") != "identity" or entity.get("start") is None:
-            continue
-        before = text[max(0, entity["start"] - 6):entity["start"]]
-        if understand.HIRED.search(before) and not understand.OWNER_SELF.search(before):
-            hired.append(entity.get("value"))
-    if hired:
-        kept = [i for i in (tracker.get_slot("identities") or []) if i not in hired]
-        _set(tracker, events, "identities", kept or None)
-
-
-def amounts_from_text(tracker: Tracker, events: List[Dict[Text, Any]]) -> None:
-    """Sales keep their period (月/季/年), profit goes to the taxable income, not to sales;
-    "个体户能不能享受小微企业…" keeps the owner's own type (said first), not the policy's."""
-    text = latest_text(tracker)
-    entities = tracker.latest_message.get("entities") or []
-    for entity in entities:
-        if entity.get("entity") in ("monthly_sales", "annual_sales") and entity.get("start") is not None \
-                and understand.income_clause(text, entity["start"]):
-            _set(tracker, events, "monthly_sales", previous_value(tracker, "monthly_sales"))
-        if entity.get("entity") == "employees" and entity.get("end") is not None and \
-                re.search(r"[万千块元]", text[entity.get("start", 0):entity["end"] + 2]):
-            _set(tracker, events, "employees", previous_value(tracker, "employees"))  # "七十来万" is money
-    for slot in ("entity_type", "taxpayer_type"):
-        said = [normalize.canonical(slot, e.get("value")) for e in entities if e.get("entity") == slot]
-        said = [t for t in said if t]
-        if len(set(said)) > 1:
-            _set(tracker, events, slot, said[0])
-    sales = understand.sales_per_month(text)
-    if sales is not None:
-        _set(tracker, events, "monthly_sales", sales)
-    if not tracker.get_slot("insured_as"):
-        if re.search(r"以单位|单位(交|缴|给)|给员工(交|缴|上)|公司(交|缴)", text):
-            _set(tracker, events, "insured_as", "单位")
-        elif re.search(r"以个人|个人(交|缴|身份)|自己(交|缴)|灵活就业", text):
-            _set(tracker, events, "insured_as", "个人")
-    income = understand.income_per_year(text)
-    if income is not None:
-        _set(tracker, events, "annual_taxable_income", income)
-
-
 def open_question_events(tracker: Tracker, events: List[Dict[Text, Any]]) -> bool:
     """The bot's last answer ended with a question: a reply that fits it is that answer."""
     asked = tracker.get_slot("asked_slot")
@@ -105,7 +55,7 @@ def open_question_events(tracker: Tracker, events: List[Dict[Text, Any]]) -> boo
     if not asked:
         return False
     if _intent(tracker) in NEW_QUESTION_INTENTS and understand.is_question(text) and len(text) > 4:
-        _set(tracker, events, "asked_slot", None)
+        set_slot(tracker, events, "asked_slot", None)
         return False
     taken, value = understand.answer_to(asked, text)
     if not taken and _intent(tracker) in ("affirm", "deny") and asked in ("first_startup", "has_ip"):
@@ -130,49 +80,19 @@ def open_question_events(tracker: Tracker, events: List[Dict[Text, Any]]) -> boo
         return False
     if value == understand.UNKNOWN:
         skipped = list(tracker.get_slot("skipped_fields") or [])
-        _set(tracker, events, "skipped_fields", skipped + [asked])
+        set_slot(tracker, events, "skipped_fields", skipped + [asked])
     elif asked == "identities":
         old = [i for i in (tracker.get_slot("identities") or []) if i]
-        _set(tracker, events, "identities", sorted(set(old) | set(value), key=(old + value).index) if value else [])
+        set_slot(tracker, events, "identities", sorted(set(old) | set(value), key=(old + value).index) if value else [])
     else:
-        _set(tracker, events, asked, value)
+        set_slot(tracker, events, asked, value)
     for slot in ("employees", "monthly_sales", "annual_taxable_income"):
         # "去年5月" answers the date: the 5 NLU also read is not a head count
         if slot != asked and tracker.get_slot(slot) != previous_value(tracker, slot):
-            _set(tracker, events, slot, previous_value(tracker, slot))
-    _set(tracker, events, "asked_slot", None)
-    _set(tracker, events, "route", "answer")
+            set_slot(tracker, events, slot, previous_value(tracker, slot))
+    set_slot(tracker, events, "asked_slot", None)
+    set_slot(tracker, events, "route", "answer")
     return True
-
-
-BOOL_FACTS = [("first_startup", re.compile(r"头一回|头一次|第一次|首次|第一回"), True),
-              ("first_startup", re.compile(r"不是第一次|以前开过|之前开过|创过业|第二次"), False),
-              ("has_ip", re.compile(r"有(专利|商标)|(专利|商标)有"), True),
-              ("has_ip", re.compile(r"没有?(专利|商标)"), False)]
-
-
-def bool_fact(text: str):
-    """(slot, value) for a yes/no fact said in so many words ("是头一回"), else None."""
-    hit = None
-    for slot, pattern, value in BOOL_FACTS:
-        if pattern.search(text):
-            hit = (slot, value)  # later patterns are the negative ones: they win
-    return hit
-
-
-def unsolicited_facts(tracker: Tracker, events: List[Dict[Text, Any]]) -> None:
-    """A short statement with no question open ("以个人交", "是头一回") still fills what it says."""
-    text = latest_text(tracker)
-    if understand.is_question(text) or len(text) > 10:
-        return
-    found = bool_fact(text)
-    if found:
-        _set(tracker, events, *found)
-    for field in ("insured_as", "taxpayer_type", "entity_type"):
-        if not tracker.get_slot(field):
-            taken, value = understand.answer_to(field, text)
-            if taken and value != understand.UNKNOWN:
-                _set(tracker, events, field, value)
 
 
 def still_missing(tracker: Tracker) -> List[str]:
@@ -190,19 +110,19 @@ def fee_events(tracker: Tracker, events: List[Dict[Text, Any]]) -> bool:
         return False
     text, intent = latest_text(tracker), _intent(tracker)
     if intent in NEW_QUESTION_INTENTS - {"report_illegal_fee"} and understand.is_question(text):
-        _set(tracker, events, "fee_open", False)
+        set_slot(tracker, events, "fee_open", False)
         return False
     if intent == "deny" or re.search(r"^(不用|算了|不要)", text):
-        _set(tracker, events, "fee_open", False)
+        set_slot(tracker, events, "fee_open", False)
         return False
     facts = understand.fee_facts(text)
     for slot, value in facts.items():
-        _set(tracker, events, slot, value)
+        set_slot(tracker, events, slot, value)
     for slot in ("employees", "monthly_sales"):  # "收了300" is the fee, not a head count
         if tracker.get_slot(slot) != previous_value(tracker, slot) and facts:
-            _set(tracker, events, slot, previous_value(tracker, slot))
+            set_slot(tracker, events, slot, previous_value(tracker, slot))
     if facts or intent in ("affirm", "report_illegal_fee", "inform_profile", "nlu_fallback"):
-        _set(tracker, events, "route", "fee")
+        set_slot(tracker, events, "route", "fee")
         return True
     return False
 
@@ -220,23 +140,23 @@ def route_events(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dic
     owner_identities(tracker, events)
     amounts_from_text(tracker, events)
     if understand.PAGE.match(text.strip()) and tracker.get_slot("last_answer"):
-        _set(tracker, events, "page", int(tracker.get_slot("page") or 1) + 1)
-        _set(tracker, events, "route", "answer")
+        set_slot(tracker, events, "page", int(tracker.get_slot("page") or 1) + 1)
+        set_slot(tracker, events, "route", "answer")
         return events
     if fee_events(tracker, events) or open_question_events(tracker, events):
         return events
     if intent == "request_human" and not HUMAN_WORDS.search(text) and not text.startswith("/"):
-        _set(tracker, events, "route", "help")  # "你们这个机器人能干啥" is not a request for a person
+        set_slot(tracker, events, "route", "help")  # "你们这个机器人能干啥" is not a request for a person
         return events
     unsolicited_facts(tracker, events)
     if intent not in NEW_QUESTION_INTENTS and COMPLAINT.search(text):
         intent = "report_illegal_fee"  # NLU missed it; the words say it
-        _set(tracker, events, "route", "fee")
+        set_slot(tracker, events, "route", "fee")
     if intent == "report_illegal_fee":
         for slot in ("fee_what", "fee_who", "fee_when", "fee_amount"):
-            _set(tracker, events, slot, None)
+            set_slot(tracker, events, slot, None)
         for slot, value in understand.fee_facts(text).items():
-            _set(tracker, events, slot, value)
+            set_slot(tracker, events, slot, value)
         return events
     return events + family_events(tracker)
 
