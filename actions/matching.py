@@ -47,7 +47,7 @@ class ActionAnswerPolicies(Action):
                 lines = fact_lines(kind, named[0], report)
                 focus = named[:1]
             lines += [present.hotline(families), f"（依据知识库 {report.kb_version}，{report.as_of}）"]
-            messages = present._chunks(lines)
+            messages = present.chunks(lines)
         else:
             messages = present.answer_messages(report, families, page=page, first=[r.policy_id for r in named])
         for i, text in enumerate(messages):
@@ -99,7 +99,7 @@ class ActionExplainApplication(Action):
         if kind in ("materials", "place", "time"):
             # "要带什么材料" / "去哪办" / "多久": the part asked for, not the whole block again
             lines = fact_lines(kind, result, report)[:-1] + [present.hotline([result.record.data["family"]])]
-            for text in present._chunks(lines):
+            for text in present.chunks(lines):
                 dispatcher.utter_message(text=text)
         else:
             for text in present.application_messages(result, report.kb_version):

@@ -105,7 +105,8 @@ def one_line(result: MatchResult) -> str:
     return head
 
 
-def _chunks(lines: List[str], limit: int = MAX_CHARS) -> List[str]:
+def chunks(lines: List[str], limit: int = MAX_CHARS) -> List[str]:
+    """Lines joined into WeChat-sized messages (at most `limit` characters each)."""
     messages, current = [], ""
     for line in lines:
         candidate = f"{current}\n{line}" if current else line
@@ -144,7 +145,7 @@ def answer_messages(report: MatchReport, families: Iterable[str], page: int = 1,
         lines.append(f"另有 {more} 项，回复“更多”查看。")
     lines.append(hotline(families))
     lines.append(f"（依据知识库 {report.kb_version}，匹配日期 {report.as_of}；标〔待核实〕〔地方标准〕的请以当地部门为准）")
-    return _chunks(lines)
+    return chunks(lines)
 
 
 def application_messages(result: MatchResult, kb_version: str = "") -> List[str]:
@@ -160,7 +161,7 @@ def application_messages(result: MatchResult, kb_version: str = "") -> List[str]
     if apply.get("time_limit"):
         lines.append(f"时限：{apply['time_limit']}")
     lines.append(f"依据：{doc_no(result)}，{valid_until(result)}。" + (f"（知识库 {kb_version}）" if kb_version else ""))
-    return _chunks(lines)
+    return chunks(lines)
 
 
 def profile_summary(profile: Dict[str, Any]) -> str:
