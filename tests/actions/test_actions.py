@@ -138,7 +138,15 @@ def test_cancel_while_waiting_for_a_human_hands_back(kb_url):
     slots = run(ValidateSlotMappings(), tracker({"handoff_active": True}, text="不用人工了", intent="deny"))[1]
     assert slots["handoff_active"] is False and slots["route"] == "handoff_cancel"
     messages, slots = run(ValidateSlotMappings(), tracker({"handoff_active": True}, text="人呢", intent="nlu_fallback"))
-    assert messages[0]["response"] == "utter_handoff_waiting" and "handoff_active" not in slots
+    assert messages == [] and "handoff_active" not in slots  # quiet while a human holds it
+
+
+def test_waiting_reply_when_switched_on(kb_url, monkeypatch):
+    from actions import routing
+
+    monkeypatch.setattr(routing, "WAITING_REPLY", True)
+    messages, _ = run(ValidateSlotMappings(), tracker({"handoff_active": True}, text="人呢", intent="nlu_fallback"))
+    assert messages[0]["response"] == "utter_handoff_waiting"
 
 
 def test_other_intents_leave_the_family_alone(kb_url):

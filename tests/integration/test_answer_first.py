@@ -39,6 +39,8 @@ def problems(turn: dict, reply: List[dict]) -> List[str]:
     """What is wrong with the bot's reply to one turn (empty: fine)."""
     text = "\n".join(m.get("text") or "" for m in reply)
     found = []
+    if turn.get("none"):  # the bot must stay quiet (a person holds the conversation)
+        return [f"should stay quiet, said {text[:60]!r}"] if reply else []
     if not reply:
         return ["no reply"]
     if is_question(reply[0]) or any(is_question(m) for m in reply[:-1]):
