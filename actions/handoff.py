@@ -2,6 +2,7 @@
 (bot/handoff_policy.py) until the hotline console releases the conversation."""
 from __future__ import annotations
 
+import time
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -31,4 +32,16 @@ class ActionHandoff(Action):
         summary = f"画像：{present.profile_summary(profile_from_tracker(tracker))}\n问题：{last_question(tracker)}"
         dispatcher.utter_message(response="utter_handoff")
         dispatcher.utter_message(text=f"已转给工作人员的摘要：\n{summary}")
-        return [SlotSet("handoff_active", True), SlotSet("handoff_summary", summary)]
+        return [SlotSet("handoff_active", True), SlotSet("handoff_summary", summary),
+                SlotSet("handoff_at", time.time()), SlotSet("asked_slot", None)]
+
+
+class ActionHandoffCancel(Action):
+    """"算了" / "不用人工了" / "取消" while waiting: back to the bot (routing.handoff_events)."""
+
+    def name(self) -> Text:
+        return "action_handoff_cancel"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(response="utter_handoff_cancelled")
+        return [SlotSet("handoff_active", False), SlotSet("handoff_at", None)]

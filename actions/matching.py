@@ -8,37 +8,72 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import latest_text, match_tracker
-from policies_kb import present
-from policies_kb.matcher import ELIGIBLE, POSSIBLE
+from actions import understand
+from actions.answers import ended_lines, fact_lines, question_text, topic_pick
+from actions.common import field_slot, latest_text, match_tracker
+from policies_kb import matcher, present
+from policies_kb.matcher import ELIGIBLE, EXPIRED, POSSIBLE
+
+
+MAX_QUESTIONS = 3  # per owner question: never interrogate
 
 
 class ActionAnswerPolicies(Action):
+    """Answer first: the fact or verdict asked about, what is decided, what depends on what;
+    then at most one question, and only one whose answer changes the result."""
+
     def name(self) -> Text:
         return "action_answer_policies"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         family = tracker.get_slot("current_family") or "find_policies"
+        families = present.families_for(family)
         report = match_tracker(tracker)
-        results = present.select(report, present.families_for(family))
-        named = report.get(tracker.get_slot("current_policy") or "")
-        if named is not None:
-            # "我能不能申请X?" — one verdict with the reason.
-            for text in present.verdict_messages(named, report.kb_version):
-                dispatcher.utter_message(text=text)
-            fits = [named.policy_id] if named.status in (ELIGIBLE, POSSIBLE) else []
-            return [SlotSet("page", None), SlotSet("matched_policies", fits)]
+        results = present.select(report, families)
+        asked_text = question_text(tracker)
+        kind = understand.fact_kind(asked_text)
+        named = present.mentioned(results, asked_text)
+        if kind and not named:
+            named = topic_pick(asked_text, results)
         page = int(tracker.get_slot("page") or 1)
-        messages = present.answer_messages(report, present.families_for(family), page=page)
+        focus = results
+        if page == 1 and named and (kind or named[0].status == EXPIRED):
+            ended = [r for r in named if r.status == EXPIRED]
+            if ended and kind in (None, "until", "can", "amount"):
+                lines = ended_lines(ended, report)
+                focus = [report.get(r.record.data.get("replaced_by") or "") for r in ended]
+                focus = [r for r in focus if r is not None] or named[:1]
+            else:
+                lines = fact_lines(kind, named[0], report)
+                focus = named[:1]
+            lines += [present.hotline(families), f"（依据知识库 {report.kb_version}，{report.as_of}）"]
+            messages = present.chunks(lines)
+        else:
+            messages = present.answer_messages(report, families, page=page, first=[r.policy_id for r in named])
         for i, text in enumerate(messages):
             last = i == len(messages) - 1
-            buttons = []
-            if last and "回复“更多”" in text:
-                buttons = [{"title": "更多", "payload": f'/{family}{{"page": {page + 1}}}'}]
-            dispatcher.utter_message(text=text, buttons=buttons or None)
-        fitting = [r.policy_id for r in results if r.status in (ELIGIBLE, POSSIBLE)]
-        return [SlotSet("page", None), SlotSet("current_policy", fitting[0] if fitting else None),
-                SlotSet("matched_policies", fitting), SlotSet("last_answer", "\n".join(messages)[:2000])]
+            buttons = [{"title": "更多", "payload": "更多"}] if last and "回复“更多”" in text else None
+            dispatcher.utter_message(text=text, buttons=buttons)
+        events = [SlotSet("page", page), SlotSet("matched_policies", [r.policy_id for r in results if r.status in (ELIGIBLE, POSSIBLE)]),
+                  SlotSet("last_answer", "\n".join(messages)[:2000]),
+                  SlotSet("current_policy", (named or focus or [None])[0].policy_id if (named or focus) else None)]
+        if named and any(r.status == POSSIBLE for r in named[:1]):
+            focus = named[:1]  # the question that decides what the owner asked about
+        return events + self.ask_one(dispatcher, tracker, focus if page == 1 else [])
+
+    @staticmethod
+    def ask_one(dispatcher: CollectingDispatcher, tracker: Tracker, focus: List[Any]) -> List[Dict[Text, Any]]:
+        """The single most deciding question, after the answer; none past the budget."""
+        asked = int(tracker.get_slot("questions_asked") or 0)
+        skipped = list(tracker.get_slot("skipped_fields") or [])
+        question = matcher.next_question(focus, exclude=[f for s in skipped for f in (s, f"region.{s}")]) if focus else None
+        if question is None or asked >= MAX_QUESTIONS:
+            return [SlotSet("asked_slot", None)]
+        slot = field_slot(question["field"])
+        if slot in skipped:
+            return [SlotSet("asked_slot", None)]
+        dispatcher.utter_message(response=f"utter_ask_{slot}")
+        return [SlotSet("asked_slot", slot), SlotSet("questions_asked", asked + 1)]
 
 
 class ActionExplainApplication(Action):
@@ -60,6 +95,13 @@ class ActionExplainApplication(Action):
                 text="您想了解哪项政策的申请方法？",
                 buttons=[{"title": r.record.data["name"], "payload": f"{r.record.data['name']}怎么申请"} for r in options] or None)
             return []
-        for text in present.application_messages(result, report.kb_version):
-            dispatcher.utter_message(text=text)
+        kind = understand.fact_kind(latest_text(tracker))
+        if kind in ("materials", "place", "time"):
+            # "要带什么材料" / "去哪办" / "多久": the part asked for, not the whole block again
+            lines = fact_lines(kind, result, report)[:-1] + [present.hotline([result.record.data["family"]])]
+            for text in present.chunks(lines):
+                dispatcher.utter_message(text=text)
+        else:
+            for text in present.application_messages(result, report.kb_version):
+                dispatcher.utter_message(text=text)
         return [SlotSet("current_policy", result.policy_id)]

@@ -2,6 +2,7 @@
 asks only the questions whose answers change the match."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import FormValidationAction, Tracker, ValidationAction
@@ -9,13 +10,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import events_since_slot, field_slot, latest_text, match_tracker, previous_value
+from actions.common import events_since_slot, field_slot, match_tracker, previous_value
+from actions.routing import route_events
 from policies_kb import matcher, normalize, present
 
 MAX_QUESTIONS = 3  # per question from the owner: never interrogate
 NONE_WORDS = ("都不是", "都没有", "没有", "不是", "无", "没", "普通人", "啥也不是")
-# Intents whose rules start policy matching (data/rules/rules.yml); registration has its own guides.
-MATCHING_INTENTS = (set(present.INTENT_FAMILIES) - {"ask_business_registration"}) | {"find_policies"}
 
 
 class ProfileSlotValidation:
@@ -78,6 +78,9 @@ class ProfileSlotValidation:
         yearly = normalize.parse_wan(value)
         if yearly is None:
             return {"annual_sales": None}
+        text = (tracker.latest_message or {}).get("text") or ""
+        if not re.search(r"年", text):  # NLU guessed "yearly" for a bare "6万": keep it as said
+            return {"annual_sales": None, "monthly_sales": yearly}
         return {"annual_sales": yearly, "monthly_sales": round(yearly / 12, 2)}
 
     def validate_annual_taxable_income(self, value, dispatcher, tracker, domain):
@@ -109,38 +112,9 @@ class ValidateSlotMappings(ProfileSlotValidation, ValidationAction):
         return "action_validate_slot_mappings"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        """Profile slots first, then actions/routing.py decides what the message is."""
         events = await super().run(dispatcher, tracker, domain)  # also updates tracker.slots
-        return events + family_events(tracker)
-
-
-def family_events(tracker: Tracker) -> List[Dict[Text, Any]]:
-    """Which family the owner is asking about, any policy named in the question, and whether
-    anything is left to ask.
-
-    Setting `current_family` marks a new owner question: the profile form counts its questions
-    from there. A message that fills the question the form asked, or a profile fact given while
-    the form is asking, is an answer, not a new question.
-    `ready_to_answer` lets the rules answer at once instead of starting a form with nothing to ask.
-    """
-    intent = (tracker.latest_message.get("intent") or {}).get("name")
-    family = tracker.get_slot("current_family")
-    asked = tracker.get_slot("requested_slot") if tracker.active_loop_name else None
-    if asked and asked in tracker.slots_to_validate():
-        return []  # "以个人交" reads like a social-insurance question but answers the form's
-    if intent in MATCHING_INTENTS:
-        family = intent
-    elif intent != "inform_profile" or tracker.active_loop_name:
-        return []
-    family = family or "find_policies"
-    selected = present.select(match_tracker(tracker), present.families_for(family))
-    events = [SlotSet("current_family", family),
-              SlotSet("ready_to_answer", matcher.next_question(selected) is None)]
-    if intent != "inform_profile":
-        named = present.mentioned(selected, latest_text(tracker))
-        events.append(SlotSet("current_policy", named[0].policy_id if named else None))
-    if not tracker.get_slot("page") or intent == "inform_profile":
-        events.append(SlotSet("page", None))
-    return events
+        return events + route_events(dispatcher, tracker)
 
 
 class ValidateProfileForm(ProfileSlotValidation, FormValidationAction):

@@ -35,6 +35,5 @@ class ActionBusinessRegistration(Action):
         for text in present.application_messages(guide, report.kb_version):
             dispatcher.utter_message(text=text)
         caveats = guide.caveats()
-        if caveats:
-            dispatcher.utter_message(text="\n".join(caveats[:3]))
+        dispatcher.utter_message(text="\n".join(caveats[:3] + [present.hotline(["business_registration"])]))
         return [SlotSet("current_family", "ask_business_registration"), SlotSet("current_policy", guide.policy_id)]

@@ -140,7 +140,14 @@ class MatchResult:
             "apply": d.get("apply", {}),
             "keywords": d.get("keywords", []),
             "local_overlays": self.overlays,
+            "estimate": _estimate(self),
         }
+
+
+def _estimate(result: "MatchResult") -> str:
+    from policies_kb import present  # present builds on this module
+
+    return present.estimate(result) if result.status in (ELIGIBLE, POSSIBLE) else ""
 
 
 class CompiledKB:
@@ -252,10 +259,12 @@ def _question(counts: Counter) -> Optional[Dict[str, Any]]:
     }
 
 
-def next_question(results: Sequence[MatchResult]) -> Optional[Dict[str, Any]]:
-    """The unknown field whose answer decides the most "possible" results among `results`."""
+def next_question(results: Sequence[MatchResult], exclude: Iterable[str] = ()) -> Optional[Dict[str, Any]]:
+    """The unknown field whose answer decides the most "possible" results among `results`
+    (fields in `exclude` — ones the owner said they do not know — are never asked)."""
     possible = [r for r in results if r.status == POSSIBLE]
-    question = _question(Counter(f for r in possible for f in r.missing))
+    skip = set(exclude)
+    question = _question(Counter(f for r in possible for f in r.missing if f not in skip))
     if question:
         question["policies"] = [r.policy_id for r in possible if question["field"] in r.missing]
     return question

@@ -77,21 +77,39 @@ def _cn_number(token: str) -> Optional[float]:
     return None
 
 
+_AMOUNT_RE = re.compile(r"([0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九十百千万点]+)\s*(几|多|来|余)?\s*(万|千|w|W|块|元)?")
+_UNIT = {"万": 10000, "w": 10000, "W": 10000, "千": 1000}
+
+
 def parse_number(text: Any) -> Optional[float]:
-    """First number in the text, Chinese or Arabic, with 万/千 multipliers kept (五万 → 50000)."""
+    """The number in the text, Chinese or Arabic, with 万/千 multipliers kept (五万 → 50000,
+    十几万 → 100000). A number with a unit wins over a bare one ("一年挣三十万" → 300000)."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         return float(text)
     if text is None:
         return None
     s = str(text).replace(",", "").replace("，", "")
-    match = re.search(r"([0-9]+(?:\.[0-9]+)?)\s*([万千w]?)", s)
-    if match:
-        value = float(match.group(1))
-        unit = match.group(2)
-        return value * {"万": 10000, "w": 10000, "千": 1000}.get(unit, 1)
-    match = _NUM_RE.search(s)
-    if match:
-        return _cn_number(match.group(0))
+    # "七八万" / "三四十万" / "两三个": two neighbouring digits mean "about", take the middle
+    def _about(m: "re.Match") -> str:
+        mid = (_cn_number(m.group(2)) + _cn_number(m.group(3))) / 2
+        mid = mid * {"十": 10, "百": 100}.get(m.group(4), 1) + (10 if m.group(1) else 0)
+        return f"{mid:g}"
+    s = re.sub(r"(十)?([一二两三四五六七八九])([一二两三四五六七八九])(十|百)?(?=[千万个人名块元])", _about, s)
+    found = []
+    for m in _AMOUNT_RE.finditer(s):
+        token, unit = m.group(1), m.group(3) or ""
+        if token.endswith("万") and not unit:
+            unit = "="  # the multiplier is part of the Chinese numeral (六万, 一万二 stays whole)
+        if token in ("千", "百", "点", "万") or (not unit and s[m.end():m.end() + 2].startswith(("年", "个月", "季", "天"))):
+            continue  # "一年", "三个月": a period, not the amount
+        value = _cn_number(token)
+        if value is not None and m.group(2) in ("几", "多") and token.endswith(("十", "百")):
+            value += 5 if token.endswith("十") else 50  # 十几万 is 11–19万: the middle, not the floor
+        if value is not None:
+            found.append((bool(unit), value * _UNIT.get(unit, 1)))  # "=": already multiplied
+    if found:
+        with_unit = [v for has, v in found if has]
+        return with_unit[0] if with_unit else found[0][1]
     if "十来" in s or s.startswith("十"):
         return 10.0
     return None
@@ -150,6 +168,12 @@ def parse_date(text: Any, today: Optional[dt.date] = None) -> Optional[str]:
     m = re.search(r"(\d{4})\s*年", s)
     if m:
         return dt.date(int(m.group(1)), 1, 1).isoformat()
+    m = re.search(r"(今年|去年|前年)\s*([0-9一二三四五六七八九十]+)\s*月", s)
+    if m:
+        month = parse_number(m.group(2))
+        if month and 1 <= month <= 12:
+            year = today.year - {"今年": 0, "去年": 1, "前年": 2}[m.group(1)]
+            return dt.date(year, int(month), 1).isoformat()
     if "今年" in s:
         return dt.date(today.year, 1, 1).isoformat()
     if "去年" in s:

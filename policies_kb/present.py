@@ -23,6 +23,18 @@ INTENT_FAMILIES = {
     "ask_veteran_support": ["veteran_support", "guaranteed_loan", "tax_relief"],
     "ask_business_registration": ["business_registration"],
 }
+# Who to phone, by family: every answer names one line (issue 11).
+FAMILY_HOTLINES = {
+    "tax_relief": "12366 纳税缴费服务热线",
+    "social_insurance": "12333 人社服务热线",
+    "employment": "12333 人社服务热线",
+    "startup_subsidy": "12333 人社服务热线或当地创业服务窗口",
+    "guaranteed_loan": "12333 人社服务热线或当地经办银行",
+    "returnee_startup": "12333 人社服务热线或县里的返乡创业服务窗口",
+    "veteran_support": "当地退役军人服务站，涉税问题打 12366",
+    "ip_financing": "12330 知识产权维权援助热线或当地知识产权局",
+    "business_registration": "当地政务服务大厅（市场监管窗口），或 12345",
+}
 # Shown-to-owner families when matching everything: guides are answered by their own intent.
 ADVICE_FAMILIES = [f for f in loader.FAMILIES if f != "business_registration"]
 
@@ -46,7 +58,7 @@ def mentioned(results: Sequence[MatchResult], text: str) -> List[MatchResult]:
     text = re.sub(r"\s", "", text or "")
     hits = []
     for r in results:
-        words = [r.record.data["name"]] + list(r.record.data.get("keywords") or [])
+        words = [re.sub(r"\s", "", str(w)) for w in [r.record.data["name"]] + list(r.record.data.get("keywords") or [])]
         best = max((len(w) for w in words if w and w in text), default=0)
         if best >= 2:
             hits.append((best, r))
@@ -72,14 +84,16 @@ def one_line(result: MatchResult) -> str:
     if result.status == POSSIBLE and result.missing:
         head += f"\n  还需确认：{'、'.join(field_title(f) for f in result.missing)}"
     elif result.status == INELIGIBLE:
-        # Compact: the name and the first unmet condition is what an owner needs.
-        failed = [t["label"] for t in result.trace() if t["result"] == "failed"]
-        head = f"• {d['name']}" + (f"——不符合：{failed[0]}" if failed else "")
+        # Compact: the name and the first unmet condition, said as the owner's fact against it.
+        head = f"• {d['name']}" + (f"——{unmet(result)}" if unmet(result) else "")
     elif result.status == EXPIRED:
         end = d.get("effective_to") or ""
         head = f"• {d['name']}（{doc_no(result)}，{end} 已结束"
         head += "，是否延续待核实）" if d.get("continuation_unconfirmed") else "）"
     if result.status in (ELIGIBLE, POSSIBLE):
+        amount = estimate(result)
+        if amount:
+            head += f"\n  💰 {amount}"
         if d.get("continuation_unconfirmed"):
             head += "\n  〔待核实〕到期后是否延续尚无正式文件"
         elif d.get("to_confirm"):
@@ -91,7 +105,8 @@ def one_line(result: MatchResult) -> str:
     return head
 
 
-def _chunks(lines: List[str], limit: int = MAX_CHARS) -> List[str]:
+def chunks(lines: List[str], limit: int = MAX_CHARS) -> List[str]:
+    """Lines joined into WeChat-sized messages (at most `limit` characters each)."""
     messages, current = [], ""
     for line in lines:
         candidate = f"{current}\n{line}" if current else line
@@ -105,13 +120,17 @@ def _chunks(lines: List[str], limit: int = MAX_CHARS) -> List[str]:
     return messages
 
 
-def answer_messages(report: MatchReport, families: Iterable[str], page: int = 1) -> List[str]:
-    """The bot's answer for a family question, split into WeChat-sized messages."""
+def answer_messages(report: MatchReport, families: Iterable[str], page: int = 1,
+                    first: Sequence[str] = ()) -> List[str]:
+    """The bot's answer for a family question, split into WeChat-sized messages; the policies
+    in `first` (the ones the owner named) lead their group."""
+    families = list(families)
     results = select(report, families)
+    results.sort(key=lambda r: 0 if r.policy_id in first else 1)
     groups = {status: [r for r in results if r.status == status] for status in (ELIGIBLE, POSSIBLE, INELIGIBLE, EXPIRED)}
     start, stop = (page - 1) * PER_GROUP, page * PER_GROUP
     lines: List[str] = []
-    titles = {ELIGIBLE: "✅ 您符合：", POSSIBLE: "🔶 可能符合（还差信息）：", INELIGIBLE: "❌ 暂不符合：",
+    titles = {ELIGIBLE: "✅ 您符合：", POSSIBLE: "🔶 要看情况（还差一点信息）：", INELIGIBLE: "❌ 暂不符合：",
               EXPIRED: "⏹ 已结束（不能再申请）："}
     more = 0
     for status, title in titles.items():
@@ -121,29 +140,12 @@ def answer_messages(report: MatchReport, families: Iterable[str], page: int = 1)
             lines.append(title)
             lines += [one_line(r) for r in shown]
     if not lines:
-        lines.append("这一类暂时没有查到适合您的政策。")
+        lines.append("没有更多了。" if page > 1 else "这一类暂时没有查到适合您的政策。")
     if more:
         lines.append(f"另有 {more} 项，回复“更多”查看。")
+    lines.append(hotline(families))
     lines.append(f"（依据知识库 {report.kb_version}，匹配日期 {report.as_of}；标〔待核实〕〔地方标准〕的请以当地部门为准）")
-    return _chunks(lines)
-
-
-def verdict_messages(result: MatchResult, kb_version: str) -> List[str]:
-    """Answer to "我能不能申请X?": yes / no / depends, with the reason."""
-    d = result.record.data
-    lead = {ELIGIBLE: "可以。", POSSIBLE: "要看情况。", INELIGIBLE: "按您说的情况，暂时不能。",
-            EXPIRED: "这项政策已经结束了。"}[result.status]
-    reasons = result.reasons()[:3]
-    lines = [f"关于「{d['name']}」：{lead}"] + reasons
-    if result.status == POSSIBLE and result.missing:
-        lines.append(f"还需要确认：{'、'.join(field_title(f) for f in result.missing)}。")
-    if result.status in (ELIGIBLE, POSSIBLE):
-        lines.append(f"能得到：{(d.get('benefit') or {}).get('text', '')}")
-        lines.append(f"依据：{'、'.join(d.get('doc_numbers') or [])}，{valid_until(result)}。")
-        lines += result.caveats()[:2]
-        lines.append("想知道怎么申请，回复“怎么申请”。")
-    lines.append(f"（知识库 {kb_version}）")
-    return _chunks(lines)
+    return chunks(lines)
 
 
 def application_messages(result: MatchResult, kb_version: str = "") -> List[str]:
@@ -159,7 +161,7 @@ def application_messages(result: MatchResult, kb_version: str = "") -> List[str]
     if apply.get("time_limit"):
         lines.append(f"时限：{apply['time_limit']}")
     lines.append(f"依据：{doc_no(result)}，{valid_until(result)}。" + (f"（知识库 {kb_version}）" if kb_version else ""))
-    return _chunks(lines)
+    return chunks(lines)
 
 
 def profile_summary(profile: Dict[str, Any]) -> str:
@@ -199,3 +201,80 @@ def spoken_script(report: MatchReport, families: Iterable[str]) -> str:
     if not lines:
         lines.append("根据您目前说的情况，暂时没有找到合适的政策，我帮您记录下来，由相关部门进一步答复。")
     return "".join(lines)
+
+
+def unmet(result: MatchResult) -> str:
+    """"您的主体类型是个体工商户，这项要求：是缴纳企业所得税的企业" — never the bare requirement."""
+    for t in result.trace():
+        if t["result"] == "failed":
+            actual = result.facts.get(t["field"])
+            if isinstance(actual, list) and not actual:
+                return f"您说不属于所列身份，这项要求：{t['label']}"
+            if isinstance(actual, list):
+                actual = "、".join(actual)
+            elif isinstance(actual, float):
+                actual = f"{actual:g}"
+            return f"您的{field_title(t['field'])}是{actual}，这项要求：{t['label']}"
+    return ""
+
+
+def hotline(families: Iterable[str]) -> str:
+    lines, numbers = [], set()
+    for f in families:
+        line = FAMILY_HOTLINES.get(f)
+        if line and line[:5] not in numbers:  # one mention per number
+            lines.append(line)
+            numbers.add(line[:5])
+    return "☎ 电话咨询：" + ("；".join(lines[:2]) if lines else "12345 政务服务便民热线")
+
+
+# ---- amounts from structured benefit data (benefit.estimate in the policy YAML) -----------------
+
+def _bracket(amount: float, table: List[List[float]]) -> float:
+    """Progressive table rows [upper bound, rate, quick deduction]; the last row has no bound."""
+    for upper, rate, deduction in table:
+        if upper is None or amount <= upper:
+            return max(0.0, amount * rate - deduction)
+    return 0.0
+
+
+def _evaluate(expr: str, names: Dict[str, float], table: List[List[float]]) -> float:
+    """Arithmetic over profile numbers only: + - * /, min, max, bracket(x)."""
+    import ast
+    import operator
+
+    ops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+    funcs = {"min": min, "max": max, "bracket": lambda x: _bracket(x, table)}
+
+    def walk(node):
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return node.value
+        if isinstance(node, ast.Name) and node.id in names:
+            return float(names[node.id])
+        if isinstance(node, ast.BinOp) and type(node.op) in ops:
+            return ops[type(node.op)](walk(node.left), walk(node.right))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in funcs:
+            return funcs[node.func.id](*[walk(a) for a in node.args])
+        raise ValueError(f"estimate formula: {ast.dump(node)[:60]}")
+    return walk(ast.parse(expr, mode="eval"))
+
+
+def estimate(result: MatchResult) -> str:
+    """The policy's amount for this owner, with its formula; 〔地方标准〕 never gets a number."""
+    benefit = result.record.data.get("benefit") or {}
+    spec = benefit.get("estimate")
+    if not spec:
+        return ""
+    if benefit.get("local_standard"):
+        return "具体金额由当地定，以当地为准。"
+    names = {f: result.facts.get(f) for f in spec.get("needs") or []}
+    if any(v is None for v in names.values()):
+        return spec.get("ask", "")
+    try:
+        yuan = _evaluate(spec["yuan"], names, spec.get("table") or [])
+    except (ValueError, ZeroDivisionError, KeyError):
+        return ""
+    shown = {k: f"{v:g}" for k, v in names.items()}
+    return spec["text"].format(yuan=f"{yuan:,.0f}", **shown)

@@ -52,11 +52,13 @@ def test_social_insurance_answer_shows_2022_deferral_as_ended(kb_url):
     assert "缓缴" not in answer.split("⏹")[0].split("✅")[-1] or "2025" in answer
 
 
-def test_can_i_apply_gets_a_verdict(kb_url):
+def test_can_i_apply_gets_a_verdict_and_what_applies_instead(kb_url):
     messages, _ = run(ActionAnswerPolicies(), tracker(
-        {"current_family": "ask_tax_relief", "current_policy": "cit_small_low_profit", "entity_type": "个体工商户"}))
+        {"current_family": "ask_tax_relief", "entity_type": "个体工商户"}, text="个体户能不能享受小微企业那个5%的所得税",
+        intent="ask_tax_relief"))
     answer = texts(messages)
-    assert answer.startswith("关于「") and "暂时不能" in answer
+    assert answer.startswith("关于「小型微利企业所得税") and "不能" in answer.split("\n")[0]
+    assert "经营所得个人所得税减半" in answer and "12366" in answer
 
 
 def test_a_policy_question_sets_its_family_and_the_named_policy(kb_url):
@@ -71,25 +73,80 @@ def test_a_question_with_every_deciding_fact_known_is_ready_to_answer(kb_url):
     assert run(ValidateSlotMappings(), tracker({}, text="贷款能贷多少", intent="ask_guaranteed_loan"))[1]["ready_to_answer"] is False
 
 
-def test_a_new_question_while_the_form_asks_switches_family_but_an_answer_does_not(kb_url):
-    asking = tracker({"current_family": "ask_startup_subsidy"}, text="社保能缓缴吗", intent="ask_social_insurance")
-    asking.active_loop = {"name": "profile_form"}
-    assert run(ValidateSlotMappings(), asking)[1]["current_family"] == "ask_social_insurance"
+def test_a_new_question_while_a_question_is_open_switches_family_but_an_answer_does_not(kb_url):
+    asking = tracker({"current_family": "ask_startup_subsidy", "asked_slot": "identities"}, text="社保能缓缴吗",
+                     intent="ask_social_insurance")
+    slots = run(ValidateSlotMappings(), asking)[1]
+    assert slots["current_family"] == "ask_social_insurance" and slots["asked_slot"] is None
+    answer = tracker({"current_family": "ask_startup_subsidy", "asked_slot": "entity_type"}, text="我是个体户",
+                     intent="inform_profile")
+    slots = run(ValidateSlotMappings(), answer)[1]
+    assert "current_family" not in slots and slots["entity_type"] == "个体工商户" and slots["route"] == "answer"
+    # With no open question a profile fact answers for the family already in context.
     answer = tracker({"current_family": "ask_startup_subsidy"}, text="我是个体户", intent="inform_profile")
-    answer.active_loop = {"name": "profile_form"}
-    assert "current_family" not in run(ValidateSlotMappings(), answer)[1]
-    # Outside the form a profile fact starts matching, for the family already in context.
-    answer.active_loop = {}
     assert run(ValidateSlotMappings(), answer)[1]["current_family"] == "ask_startup_subsidy"
 
 
-def test_an_answer_to_the_forms_question_keeps_the_family_whatever_its_intent(kb_url):
-    # "以个人交" is classified as a social-insurance question but fills the asked slot.
-    events = [{"event": "user", "text": "以个人交"}, {"event": "slot", "name": "insured_as", "value": "以个人交"}]
-    answer = tracker({"current_family": "find_policies", "requested_slot": "insured_as"}, text="以个人交",
-                     intent="ask_social_insurance", events=events)
-    answer.active_loop = {"name": "profile_form"}
-    assert "current_family" not in run(ValidateSlotMappings(), answer)[1]
+def test_an_answer_to_the_open_question_keeps_the_family_whatever_its_intent(kb_url):
+    # "以个人交" is classified as a social-insurance question but answers the question asked.
+    answer = tracker({"current_family": "find_policies", "asked_slot": "insured_as"}, text="以个人交",
+                     intent="ask_social_insurance")
+    slots = run(ValidateSlotMappings(), answer)[1]
+    assert "current_family" not in slots and slots["insured_as"] == "个人" and slots["route"] == "answer"
+
+
+@pytest.mark.parametrize("asked,text,intent,slot,value", [
+    ("monthly_sales", "6万", "nlu_fallback", "monthly_sales", 6.0),
+    ("monthly_sales", "一个季度二十多万", "inform_profile", "monthly_sales", 8.33),
+    ("employees", "3个", "goodbye", "employees", 3),
+    ("registered_on", "去年5月", "nlu_fallback", "registered_on", None),
+    ("first_startup", "是头一回", "affirm", "first_startup", True),
+    ("has_ip", "有的", "affirm", "has_ip", True),
+    ("identities", "都不是", "deny", "identities", []),
+    ("taxpayer_type", "不清楚", "deny", "skipped_fields", ["taxpayer_type"]),
+])
+def test_a_bare_answer_is_taken_as_the_answer_before_any_intent(kb_url, asked, text, intent, slot, value):
+    slots = run(ValidateSlotMappings(), tracker({"current_family": "find_policies", "asked_slot": asked},
+                                                text=text, intent=intent))[1]
+    assert slots["route"] == "answer" and slots["asked_slot"] is None
+    if value is None:
+        assert slots[slot].endswith("-05-01")
+    else:
+        assert slots[slot] == value
+
+
+def test_sales_keep_their_period_and_profit_is_not_sales(kb_url):
+    slots = run(ValidateSlotMappings(), tracker({}, text="小卖部一个月卖六万来块，一年挣三十万左右，税上有啥优惠",
+                                                intent="ask_tax_relief"))[1]
+    assert slots["monthly_sales"] == 6.0 and slots["annual_taxable_income"] == 30.0
+    slots = run(ValidateSlotMappings(), tracker({}, text="一个季度营业额二十多万，增值税咋算", intent="ask_tax_relief"))[1]
+    assert slots["monthly_sales"] == 8.33  # 二十多万 ≈ 25万 a quarter
+
+
+def test_more_pages_the_last_answer(kb_url):
+    slots = run(ValidateSlotMappings(), tracker({"last_answer": "…", "page": 1}, text="还有吗", intent="goodbye"))[1]
+    assert slots["page"] == 2 and slots["route"] == "answer"
+
+
+def test_hired_staff_is_not_the_owners_identity(kb_url):
+    t = tracker({"identities": ["高校毕业生"]}, text="我招了个应届生，有补贴吗", intent="ask_startup_subsidy")
+    t.latest_message["entities"] = [{"entity": "identity", "value": "高校毕业生", "start": 5, "end": 8}]
+    assert run(ValidateSlotMappings(), t)[1]["identities"] is None
+
+
+def test_cancel_while_waiting_for_a_human_hands_back(kb_url):
+    slots = run(ValidateSlotMappings(), tracker({"handoff_active": True}, text="不用人工了", intent="deny"))[1]
+    assert slots["handoff_active"] is False and slots["route"] == "handoff_cancel"
+    messages, slots = run(ValidateSlotMappings(), tracker({"handoff_active": True}, text="人呢", intent="nlu_fallback"))
+    assert messages == [] and "handoff_active" not in slots  # quiet while a human holds it
+
+
+def test_waiting_reply_when_switched_on(kb_url, monkeypatch):
+    from actions import routing
+
+    monkeypatch.setattr(routing, "WAITING_REPLY", True)
+    messages, _ = run(ValidateSlotMappings(), tracker({"handoff_active": True}, text="人呢", intent="nlu_fallback"))
+    assert messages[0]["response"] == "utter_handoff_waiting"
 
 
 def test_other_intents_leave_the_family_alone(kb_url):
@@ -157,6 +214,10 @@ def test_application_process_for_policy_in_context(kb_url):
                                                           intent="ask_application_process"))
     answer = texts(messages)
     assert "材料" in answer and "身份证" in answer and "去哪办" in answer
+    assert "步骤" not in answer  # the part asked for, not the whole how-to block again
+    messages, _ = run(ActionExplainApplication(), tracker({"current_policy": "startup_guaranteed_loan"}, text="审批要多久",
+                                                          intent="ask_application_process"))
+    assert "工作日" in texts(messages) and "身份证" not in texts(messages)
 
 
 def test_restaurant_guide(kb_url):
@@ -170,7 +231,8 @@ def test_fee_complaint_summary_and_hotlines():
         {"fee_what": "门前三包管理费", "fee_who": "街道办", "fee_when": "上个月", "fee_amount": "800元"}))
     answer = texts(messages)
     assert "门前三包管理费" in answer and "12345" in answer and "12315" in answer
-    assert all(v is None for v in slots.values())
+    assert answer.index("12345") < answer.index("门前三包管理费")  # the channel first
+    assert slots == {"fee_open": False}  # nothing left to add
 
 
 def test_handoff_summarises_and_goes_quiet(kb_url):
@@ -187,3 +249,31 @@ def test_fallback_offers_top_intents_as_choices():
     messages, _ = run(ActionFallbackOptions(), tracker(intent="nlu_fallback", ranking=ranking))
     payloads = [b["payload"] for b in messages[0]["buttons"]]
     assert payloads == ["/ask_tax_relief", "/ask_guaranteed_loan"]
+
+
+def test_amounts_come_from_the_policy_data_with_their_formula(kb_url):
+    messages, _ = run(ActionAnswerPolicies(), tracker(
+        {"current_family": "ask_tax_relief", "entity_type": "个体工商户", "taxpayer_type": "小规模纳税人",
+         "monthly_sales": 8, "annual_taxable_income": 30}, text="我这情况税能省多少", intent="ask_tax_relief"))
+    answer = texts(messages)
+    assert "9,600" in answer and "8万 × 1% × 12" in answer
+    assert "24,750" in answer  # 经营所得: (30万×20%−10500)×50%
+    messages, _ = run(ActionAnswerPolicies(), tracker(
+        {"current_family": "ask_startup_subsidy", "entity_type": "个体工商户", "identities": ["高校毕业生"]},
+        text="一次性创业补贴能补多少钱", intent="ask_startup_subsidy"))
+    assert "以当地为准" in texts(messages) and "元（" not in messages[0]["text"]
+
+
+def test_fee_complaint_answers_with_channels_from_the_first_message():
+    t = tracker({"fee_what": "摊位费", "fee_who": "市场管理"}, text="市场管理的乱收摊位费，我要举报", intent="report_illegal_fee")
+    messages, slots = run(ActionSubmitFeeComplaint(), t)
+    assert "12345" in messages[0]["text"] and "12315" in messages[0]["text"] and "12358" in messages[0]["text"]
+    assert "摊位费" in messages[1]["text"] and "市场管理" in messages[1]["text"]
+    assert slots == {"fee_open": True}  # time and amount may follow, they are not asked for
+
+
+def test_ended_policy_is_said_ended_first_with_its_document(kb_url):
+    messages, _ = run(ActionAnswerPolicies(), tracker({"current_family": "ask_social_insurance", "industry": "居民服务"},
+                                                      text="现在社保还能缓交吗，我开理发店的", intent="ask_social_insurance"))
+    first = messages[0]["text"]
+    assert first.startswith("⏹") and "已结束" in first and "人社厅发〔2022〕16号" in first and "国办发〔2025〕25号" in first
