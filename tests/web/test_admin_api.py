@@ -356,7 +356,7 @@ def test_analytics_reads_the_bots_own_tracker_store(console, author):
     rows = daily.content.decode("utf-8-sig").splitlines()
     assert rows[0] == "日期,消息数,咨询人数,没听懂次数,转人工次数"
     today = rows[-1].split(",")
-    assert int(today[1]) >= 3 and int(today[4]) >= 1
+    assert int(today[1]) >= 2 and int(today[4]) >= 1  # this owner: the question (answered at once) and 转人工
     families = author.get("/console/admin/analytics.csv?table=families&days=7").content.decode("utf-8-sig")
     assert "guaranteed_loan,创业担保贷款" in families
     assert author.get("/console/admin/analytics.csv?table=nope").status_code == 404
