@@ -81,3 +81,30 @@ def test_denied_vocabulary_entities_are_dropped(text, word, dropped):
     nlu_negation.NegatedEntityFilter().process([message])
     assert (entity not in message.get(ENTITIES)) is dropped
     assert region in message.get(ENTITIES)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我在村里养鱼的想问下有啥补贴", [("industry", "农业", "养鱼")]),
+    ("我是个体户做餐饮的", [("entity_type", "个体工商户", "个体户"), ("industry", "餐饮", "做餐饮")]),
+    ("退役军人创业有什么扶持", [("identity", "退役军人", "退役军人")]),
+    ("失业保险费率降了吗", []),              # part of a policy's name, not the owner
+    ("招大学生有补贴吗", []),                # the people hired, not the owner
+    ("小微企业所得税怎么交", []),
+    ("哪些企业可以享受普惠贷款", []),        # generic word
+])
+def test_profile_words_diet_missed_are_added(text, expected):
+    from bot.nlu_vocab_entities import VocabularyEntityExtractor
+
+    message = Message(data={TEXT: text, ENTITIES: []})
+    VocabularyEntityExtractor().process([message])
+    assert [(e["entity"], e["value"], text[e["start"]:e["end"]]) for e in message.get(ENTITIES)] == expected
+
+
+def test_extracted_entities_are_kept_and_not_duplicated():
+    from bot.nlu_vocab_entities import VocabularyEntityExtractor
+
+    text = "我开早餐店的在村里养鱼"
+    diet = {"entity": "industry", "start": 2, "end": 5, "value": "餐饮", "extractor": "DIETClassifier"}
+    message = Message(data={TEXT: text, ENTITIES: [diet]})
+    VocabularyEntityExtractor().process([message])
+    assert message.get(ENTITIES) == [diet]      # one industry per message: DIET's choice stands
