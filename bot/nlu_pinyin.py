@@ -36,10 +36,15 @@ def _fuzzy(syllable: str) -> str:
 
 @lru_cache(maxsize=8192)
 def readings(char: str) -> FrozenSet[str]:
-    """Every flat-tone reading of one character, fuzzed; empty for non-Chinese characters."""
+    """The usual flat-tone reading of one character, fuzzed; empty for non-Chinese characters.
+    (Rare readings would make 帮不帮 sound like 帮扶.)"""
     if not _HAN.match(char):
         return frozenset()
-    return frozenset(_fuzzy(s) for s in pinyin(char, style=Style.NORMAL, heteronym=True)[0])
+    return frozenset(_fuzzy(s) for s in lazy_pinyin(char, style=Style.NORMAL))
+
+
+# Characters too common to be the wrong one in a two-character word (的事 is not 的士).
+_FUNCTION = set("的地得是了不在有我你他她它这那就都也和与或吗呢吧啊呀嘛么个们子事人说要会能")
 
 
 class Repairer:
@@ -60,6 +65,8 @@ class Repairer:
         import jieba
 
         jieba.initialize()
+        if nlu_vocab.USERDICT.exists():
+            jieba.load_userdict(str(nlu_vocab.USERDICT))  # as the JiebaTokenizer does, whichever runs first
         known = {w for w, n in jieba.dt.FREQ.items() if n}
         # The user dictionary's own entries (misspelt 说法 included) whether or not it is loaded yet.
         if nlu_vocab.USERDICT.exists():
@@ -71,11 +78,20 @@ class Repairer:
         wrong = sum(a != b for a, b in zip(span, word))
         if wrong == 0 or wrong > len(word) // 2:
             return False
+        if len(word) == 2 and _FUNCTION & set(span):
+            return False
         if not all(s in readings(c) for c, s in zip(span, sound)):
             return False
         return span not in self.known
 
+    def _cuts_a_word(self, words: List[Tuple[int, int]], start: int, end: int) -> bool:
+        """A known word jieba reads across the span's edge (是多少: 是多 would cut 多少)."""
+        return any(a < end and start < b and (a < start or b > end) for a, b in words)
+
     def repair(self, text: str) -> str:
+        import jieba
+
+        words = [(a, b) for w, a, b in jieba.tokenize(text) if len(w) > 1 and w in self.known]
         out, i = list(text), 0
         while i < len(text) - 1:
             match: Optional[str] = None
@@ -83,7 +99,8 @@ class Repairer:
                 for second in readings(text[i + 1]):
                     for word, sound in self.index.get((first, second), ()):
                         span = text[i:i + len(word)]
-                        if len(span) == len(word) and (span == word or self._fits(span, word, sound)):
+                        if len(span) == len(word) and (span == word or (
+                                self._fits(span, word, sound) and not self._cuts_a_word(words, i, i + len(word)))):
                             if match is None or len(word) > len(match):
                                 match = word
                             break

@@ -79,4 +79,17 @@ def terms() -> FrozenSet[str]:
             parts = line.split()
             if len(parts) == 3 and parts[2] == "nz":
                 out.add(parts[0])
+    out |= profile_words()
     return frozenset(w for w in out if 2 <= len(w) <= 8 and re.fullmatch(r"[\u4e00-\u9fff]+", w))
+
+
+def profile_words() -> Set[str]:
+    """How owners name their industry, identity, entity and taxpayer type (synonyms.yml), so
+    that 参饮/餐饮 or 退伍君人 reach the synonym mapper spelt right."""
+    from policies_kb import normalize, profile
+
+    vocab = set()
+    for field in ("entity_type", "industry", "identities", "taxpayer_type"):
+        vocab |= set(profile.vocabulary(field) or [])
+    # Two-character 说法 (的士, 士多, 工地) are too often a slice of an ordinary phrase.
+    return {w for w, value in normalize.synonyms().items() if value in vocab and len(w) >= 3} | vocab

@@ -51,19 +51,25 @@ def _topic_words() -> List[str]:
     return sorted({w for ws in nlu_vocab.family_topics().values() for w in ws if len(w) >= 3})
 
 
-def _inside_topic_word(text: str, start: int, end: int, identity: bool) -> bool:
-    """Inside a longer policy word; an identity may open one (退役军人创业 is said by veterans)."""
+def _topic_spans(text: str) -> List[Tuple[int, int]]:
+    spans = []
     for word in _topic_words():
-        for m in re.finditer(re.escape(word), text):
-            if m.start() <= start and end <= m.end() and (m.start(), m.end()) != (start, end):
-                if not (identity and m.start() == start):
-                    return True
-    return False
+        at = text.find(word)
+        while at >= 0:
+            spans.append((at, at + len(word)))
+            at = text.find(word, at + 1)
+    return spans
+
+
+def _inside_topic_word(spans: List[Tuple[int, int]], start: int, end: int, identity: bool) -> bool:
+    """Inside a longer policy word; an identity may open one (退役军人创业 is said by veterans)."""
+    return any(a <= start and end <= b and (a, b) != (start, end) and not (identity and a == start)
+               for a, b in spans)
 
 
 def found(text: str, taken: List[Tuple[int, int]]) -> List[Dict[str, Any]]:
     pattern, forms = _table()
-    out = []
+    out, spans = [], None
     for m in pattern.finditer(text):
         start, end = m.span()
         if any(a < end and start < b for a, b in taken):
@@ -71,7 +77,8 @@ def found(text: str, taken: List[Tuple[int, int]]) -> List[Dict[str, Any]]:
         if _HIRED.search(text[max(0, start - 6):start]) or _TOPIC_AFTER.match(text[end:]):
             continue
         entity, value = forms[m.group()]
-        if _inside_topic_word(text, start, end, entity == "identity"):
+        spans = _topic_spans(text) if spans is None else spans
+        if _inside_topic_word(spans, start, end, entity == "identity"):
             continue
         out.append({"entity": entity, "start": start, "end": end, "value": value,
                     "extractor": "VocabularyEntityExtractor"})

@@ -16,6 +16,8 @@ from bot import nlu_negation, nlu_pinyin, nlu_topic, nlu_vocab
     ("专例质押去哪办", "专利质押去哪办"),
     ("退逸军人有啥扶持", "退役军人有啥扶持"),
     ("六水两费减半", "六税两费减半"),
+    ("我是做参饮的", "我是做餐饮的"),          # profile words from synonyms.yml too
+    ("开了家便利点", "开了家便利店"),
 ])
 def test_sound_alike_misspellings_are_repaired(typed, meant):
     assert nlu_pinyin.repairer().repair(typed) == meant
@@ -26,6 +28,12 @@ def test_sound_alike_misspellings_are_repaired(typed, meant):
     "我在长沙开奶茶店月流水4万",
     "社保缓缴怎么申请",
     "公式一下",
+    "你们电话是多少",            # 是多 would cut 多少
+    "没有的事",                  # 的士 is a word, 的事 is not a misspelling of it
+    "返乡创业的话政府帮不帮",     # 不 read fou would sound like 扶
+    "我要找人工",
+    "小规模和一般纳税人哪个交税少",
+    "一年200万的流水",
 ])
 def test_correct_text_is_left_alone(text):
     assert nlu_pinyin.repairer().repair(text) == text
