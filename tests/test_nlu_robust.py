@@ -1,0 +1,118 @@
+"""The NLU's robustness components: homophone repair, topic evidence, denied entities."""
+from __future__ import annotations
+
+import pytest
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot import nlu_negation, nlu_pinyin, nlu_topic, nlu_vocab
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("设保能缓交吗", "社保能缓交吗"),
+    ("增直税怎么免", "增值税怎么免"),
+    ("单保贷款能贷多少", "担保贷款能贷多少"),
+    ("专例质押去哪办", "专利质押去哪办"),
+    ("退逸军人有啥扶持", "退役军人有啥扶持"),
+    ("六水两费减半", "六税两费减半"),
+    ("我是做参饮的", "我是做餐饮的"),          # profile words from synonyms.yml too
+    ("开了家便利点", "开了家便利店"),
+])
+def test_sound_alike_misspellings_are_repaired(typed, meant):
+    assert nlu_pinyin.repairer().repair(typed) == meant
+
+
+@pytest.mark.parametrize("text", [
+    "事业单位的人能开店吗",      # 事业 is a word, though it sounds like 失业
+    "我在长沙开奶茶店月流水4万",
+    "社保缓缴怎么申请",
+    "公式一下",
+    "你们电话是多少",            # 是多 would cut 多少
+    "没有的事",                  # 的士 is a word, 的事 is not a misspelling of it
+    "返乡创业的话政府帮不帮",     # 不 read fou would sound like 扶
+    "我要找人工",
+    "小规模和一般纳税人哪个交税少",
+    "一年200万的流水",
+])
+def test_correct_text_is_left_alone(text):
+    assert nlu_pinyin.repairer().repair(text) == text
+
+
+def test_training_entities_follow_the_repair():
+    message = Message(data={TEXT: "单保贷款能贷多少", "intent": "ask_guaranteed_loan",
+                            ENTITIES: [{"entity": "x", "start": 0, "end": 4, "value": "单保贷款"},
+                                       {"entity": "y", "start": 0, "end": 2, "value": "担保"}]})
+    nlu_pinyin.HomophoneNormalizer().process_training_data(TrainingData([message]))
+    assert message.get(TEXT) == "担保贷款能贷多少"
+    assert [e["value"] for e in message.get(ENTITIES)] == ["担保贷款", "担保"]
+
+
+def test_family_named_by_policy_keywords_from_the_knowledge_base():
+    assert nlu_topic.families_named("宁波市在社会保险方面有哪些政策") == ["social_insurance"]
+    assert nlu_topic.families_named("哪些企业可以享受普惠贷款") == ["guaranteed_loan"]
+    assert nlu_topic.families_named("有什么政策") == []
+    # Keywords come from the policy files, not only from the hand-written family words.
+    assert "创业担保贷款" in nlu_vocab.family_topics()["guaranteed_loan"]
+    assert "【示例】" not in "".join(nlu_vocab.terms())
+
+
+def test_topic_features_mark_the_family_on_sentence_and_tokens():
+    import jieba
+    from rasa.nlu.tokenizers.tokenizer import Token
+
+    text = "杭州在社保方面有哪些政策"
+    message = Message(data={TEXT: text})
+    message.set("text_tokens", [Token(word, start) for word, start, _ in jieba.tokenize(text)])
+    featurizer = nlu_topic.TopicFeaturizer("topic", nlu_topic.TopicFeaturizer.get_default_config())
+    featurizer.process([message])
+    sequence, sentence = message.get_sparse_features(TEXT)
+    column = [f for f, _ in nlu_topic.patterns()].index("social_insurance")
+    assert sentence.features.toarray()[0].tolist() == [float(i == column) for i in range(len(nlu_topic.patterns()))]
+    tokens = [t.text for t in message.get("text_tokens")]
+    marked = [tokens[i] for i in sequence.features.toarray()[:, column].nonzero()[0]]
+    assert marked == ["社保"]
+
+
+@pytest.mark.parametrize("text, word, dropped", [
+    ("不是个体户是公司", "个体户", True),
+    ("我们不是个体户我们是有限公司", "有限公司", False),
+    ("是不是个体户都能办", "个体户", False),
+    ("我不是退役军人", "退役军人", True),
+    ("我是个体户", "个体户", False),
+])
+def test_denied_vocabulary_entities_are_dropped(text, word, dropped):
+    start = text.index(word)
+    entity = {"entity": "entity_type", "start": start, "end": start + len(word), "value": word}
+    region = {"entity": "region", "start": 0, "end": 1, "value": text[0]}
+    message = Message(data={TEXT: text, ENTITIES: [entity, region]})
+    nlu_negation.NegatedEntityFilter().process([message])
+    assert (entity not in message.get(ENTITIES)) is dropped
+    assert region in message.get(ENTITIES)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我在村里养鱼的想问下有啥补贴", [("industry", "农业", "养鱼")]),
+    ("我是个体户做餐饮的", [("entity_type", "个体工商户", "个体户"), ("industry", "餐饮", "做餐饮")]),
+    ("退役军人创业有什么扶持", [("identity", "退役军人", "退役军人")]),
+    ("失业保险费率降了吗", []),              # part of a policy's name, not the owner
+    ("招大学生有补贴吗", []),                # the people hired, not the owner
+    ("小微企业所得税怎么交", []),
+    ("哪些企业可以享受普惠贷款", []),        # generic word
+])
+def test_profile_words_diet_missed_are_added(text, expected):
+    from bot.nlu_vocab_entities import VocabularyEntityExtractor
+
+    message = Message(data={TEXT: text, ENTITIES: []})
+    VocabularyEntityExtractor().process([message])
+    assert [(e["entity"], e["value"], text[e["start"]:e["end"]]) for e in message.get(ENTITIES)] == expected
+
+
+def test_extracted_entities_are_kept_and_not_duplicated():
+    from bot.nlu_vocab_entities import VocabularyEntityExtractor
+
+    text = "我开早餐店的在村里养鱼"
+    diet = {"entity": "industry", "start": 2, "end": 5, "value": "餐饮", "extractor": "DIETClassifier"}
+    message = Message(data={TEXT: text, ENTITIES: [diet]})
+    VocabularyEntityExtractor().process([message])
+    assert message.get(ENTITIES) == [diet]      # one industry per message: DIET's choice stands
