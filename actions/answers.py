@@ -50,7 +50,11 @@ def ended_lines(ended: Sequence[MatchResult], report: MatchReport) -> List[str]:
     current = []
     for r in ended:
         d = r.record.data
-        lines.append(f"⏹ 「{d['name']}」已结束（{present.doc_no(r)}，{d.get('effective_to')} 结束）。")
+        if d.get("continuation_unconfirmed"):  # the brief marks its renewal 〔需核对〕: never say "ended" flat
+            lines.append(f"⏹ 「{d['name']}」按现有文件执行到 {d.get('effective_to')}（{present.doc_no(r)}）；"
+                         f"〔待核实〕之后是否延续尚无正式文件，请向当地主管部门确认。")
+        else:
+            lines.append(f"⏹ 「{d['name']}」已结束（{present.doc_no(r)}，{d.get('effective_to')} 结束）。")
         successor = report.get(d.get("replaced_by") or "")
         if successor is not None and successor.policy_id not in [c.policy_id for c in current]:
             current.append(successor)

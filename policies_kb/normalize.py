@@ -115,12 +115,17 @@ def parse_number(text: Any) -> Optional[float]:
     return None
 
 
+MAX_HEAD_COUNT = 1000
+
+
 def parse_count(text: Any) -> Optional[int]:
     """A head count: "三个" → 3, "十来个" → 10, "就我自己" / "没有" → 0."""
     if text is not None and re.search(r"没有|没雇|就我|自己干|一个人干|无", str(text)) and not re.search(r"[0-9一二两三四五六七八九十]", str(text).replace("一个人", "")):
         return 0
     value = parse_number(text)
-    return int(round(value)) if value is not None and value >= 0 else None
+    # Small and micro businesses have at most 1,000 staff in any industry's definition: a bigger
+    # "head count" is an amount or a year read into the wrong slot ("每年能减14400的税").
+    return int(round(value)) if value is not None and 0 <= value <= MAX_HEAD_COUNT else None
 
 
 def parse_wan(text: Any) -> Optional[float]:

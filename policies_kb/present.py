@@ -100,8 +100,11 @@ def one_line(result: MatchResult) -> str:
             head += "\n  〔待核实〕部分细节以当地为准"
         if (d.get("benefit") or {}).get("local_standard"):
             head += "\n  〔地方标准〕金额以当地为准"
+        # A district's own standard only when the owner is known to be there: shown to everyone
+        # else it reads as their own entitlement (it showed the fictional 示例区 one to owners).
         for overlay in result.overlays:
-            head += f"\n  本地加码：{overlay['name']}——{overlay['benefit']}"
+            if overlay["status"] == "eligible":
+                head += f"\n  本地加码：{overlay['name']}——{overlay['benefit']}"
     return head
 
 

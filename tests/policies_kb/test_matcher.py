@@ -114,3 +114,14 @@ def test_bad_profile_names_the_field(kb_url, profile, field):
     with pytest.raises(ProfileError) as info:
         match(profile, JUNE_2026)
     assert info.value.field == field
+
+
+def test_district_standard_is_shown_only_to_owners_known_to_be_there(kb_url):
+    from policies_kb.present import one_line
+
+    profile = {"entity_type": "个体工商户", "identities": ["高校毕业生"], "first_startup": True,
+               "registered_on": "2024-01-01"}
+    there = {**profile, "region": {"province": "示例省", "city": "示例市", "district": "示例区"}}
+    assert "本地加码" in one_line(match(there, JUNE_2026).get("startup_one_time_subsidy"))
+    # Region unknown: the overlay is only "possible" — never presented as the owner's own standard.
+    assert "本地加码" not in one_line(match(profile, JUNE_2026).get("startup_one_time_subsidy"))

@@ -33,3 +33,10 @@ def test_dates_and_regions():
     assert normalize.parse_region("示例省示例市示例区") == {"province": "示例省", "city": "示例市", "district": "示例区"}
     assert normalize.parse_region("浙江省杭州市") == {"province": "浙江省", "city": "杭州市"}
     assert normalize.parse_region("上海浦东新区") == {"province": "上海市", "city": "上海市", "district": "浦东新区"}
+
+
+def test_a_number_too_big_for_a_head_count_is_not_one():
+    from policies_kb.normalize import parse_count
+
+    assert parse_count("14400") is None and parse_count("2024") is None
+    assert parse_count("8个") == 8 and parse_count("三百") == 300
