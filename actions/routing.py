@@ -25,9 +25,9 @@ NEW_QUESTION_INTENTS = MATCHING_INTENTS | {"report_illegal_fee", "request_human"
 COMPLAINT = re.compile(r"(乱收|乱罚|摊派|强制.{0,6}(交|收)|非让我交|非要我交|逼.{0,3}交).{0,20}|(举报|投诉|反映).{0,10}(费|罚)|(费|罚款).{0,16}(举报|投诉|去哪反映|合理吗)")
 HUMAN_WORDS = re.compile(r"人工|真人|客服|工作人员|找人|转人|有人吗|活人|接线员|坐席")
 HANDOFF_TIMEOUT_MINUTES = float(os.environ.get("HANDOFF_TIMEOUT_MINUTES", "30"))
-# "人呢" while waiting for a person is told what happens (utter_handoff_waiting) instead of
-# silence; HANDOFF_WAITING_REPLY=0 keeps the bot quiet while a human holds the conversation.
-WAITING_REPLY = os.environ.get("HANDOFF_WAITING_REPLY", "1") == "1"
+# "人呢" while waiting for a person: off by default, the bot stays quiet while a human holds it
+# (tests/web expect that); HANDOFF_WAITING_REPLY=1 answers with utter_handoff_waiting.
+WAITING_REPLY = os.environ.get("HANDOFF_WAITING_REPLY", "0") == "1"
 
 
 def _intent(tracker: Tracker) -> str:
