@@ -37,8 +37,11 @@ class ActionAnswerPolicies(Action):
             named = topic_pick(asked_text, results)
         page = int(tracker.get_slot("page") or 1)
         focus = results
-        if page == 1 and named and (kind or named[0].status == EXPIRED):
-            ended = [r for r in named if r.status == EXPIRED]
+        ended = [r for r in named if r.status == EXPIRED]
+        # The owner added a fact after being told a policy ended ("以个人交"): the family answer
+        # for the new profile, not the same "已结束" lines again.
+        repeat_ended = bool(ended) and latest_text(tracker) != asked_text
+        if page == 1 and named and (kind or named[0].status == EXPIRED) and not repeat_ended:
             if ended and kind in (None, "until", "can", "amount"):
                 lines = ended_lines(ended, report)
                 focus = [report.get(r.record.data.get("replaced_by") or "") for r in ended]
