@@ -19,13 +19,18 @@ Here:
   channels refuse politely (`bot.rasa_guards`, installed here, stops Rasa's silent fall-back to
   memory).
 
-endpoints.yml: `tracker_store: {type: bot.tracker_store.ConversationStore, dialect: …, url: …}`.
+endpoints.yml: `tracker_store: {type: bot.tracker_store.ConversationStore}`. Without a `url` (or `db`)
+there, the database is TRACKER_DB_URL from the environment, else the SQLite file `var/tracker.db`
+in the folder Rasa runs in (the project folder), so plain `rasa run` / `rasa shell` need no
+variables. Building the store also installs `bot.action_endpoint` (ACTION_SERVER_URL / _TOKEN).
 """
 from __future__ import annotations
 
 import itertools
 import json
 import logging
+import os
+from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Text
 
 import sqlalchemy as sa
@@ -35,7 +40,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import QueuePool
 
-from bot import rasa_guards
+from bot import action_endpoint, rasa_guards
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +55,25 @@ _LATEST_SESSION = sa.text(
     "  WHERE s.sender_id = :sender_id AND s.type_name = 'session_started'))"
     " ORDER BY events.id")
 
+DEFAULT_SQLITE_FILE = Path("var") / "tracker.db"  # relative to the folder Rasa runs in
+
+
+def database_url(env: Optional[Dict[str, str]] = None) -> str:
+    """TRACKER_DB_URL, or the embedded default (SQLite under var/, the folder made if missing)."""
+    env = os.environ if env is None else env
+    url = (env.get("TRACKER_DB_URL") or "").strip()
+    if url:
+        return url
+    DEFAULT_SQLITE_FILE.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{DEFAULT_SQLITE_FILE.resolve()}"
+
 
 class ConversationStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         rasa_guards.install()
+        action_endpoint.install()
+        if len(args) < 3 and not kwargs.get("host") and "db" not in kwargs:
+            kwargs["host"] = database_url()  # endpoints.yml gives no database
         self._broken: Optional[Exception] = None
         try:
             super().__init__(*args, **kwargs)

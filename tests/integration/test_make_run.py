@@ -28,23 +28,27 @@ def make_run(tmp_path):
     process = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=servers.ROOT, env=env, stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{rasa_port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        assert process.poll() is None, (tmp_path / "make-run.log").read_text(errors="replace")[-3000:]
-        try:
-            if requests.get(f"{url}/webhooks/rest/", timeout=2).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(1)
-    else:
-        pytest.fail("make run did not come up:\n" + (tmp_path / "make-run.log").read_text(errors="replace")[-3000:])
-    yield url, rasa_port, action_port
-    os.killpg(process.pid, signal.SIGTERM)
     try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-    log.close()
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            assert process.poll() is None, (tmp_path / "make-run.log").read_text(errors="replace")[-3000:]
+            try:
+                if requests.get(f"{url}/webhooks/rest/", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(1)
+        else:
+            pytest.fail("make run did not come up:\n" + (tmp_path / "make-run.log").read_text(errors="replace")[-3000:])
+        yield url, rasa_port, action_port
+    finally:  # also when it did not come up: no servers left running
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(30)
+        except ProcessLookupError:
+            pass  # the whole group has ended
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
 
 
 def test_make_run_is_safe_by_default(make_run):

@@ -36,12 +36,13 @@ def base_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
 
 
 class ServerProcess:
-    def __init__(self, name: str, args, port: int, env: Dict[str, str], health_path: str, token: str = ""):
+    def __init__(self, name: str, args, port: int, env: Dict[str, str], health_path: str, token: str = "",
+                 cwd: Optional[Path] = None):
         self.name, self.port, self.token = name, port, token
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = Path(tempfile.mkstemp(prefix=f"zct-{name}-", suffix=".log")[1])
         self._log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(args, cwd=cwd or ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait(health_path)
 
     def _wait(self, health_path: str, timeout: float = 180) -> None:
@@ -99,7 +100,8 @@ def start_rasa_server(model_path: Path, *, action_url: str, credentials_path: Op
                       port: Optional[int] = None, env: Optional[Dict[str, str]] = None,
                       endpoints_path: Optional[Path] = None) -> ServerProcess:
     """`rasa run` as `make run` starts it: loopback, the HTTP API behind a token (`server.token`,
-    `server.api_get`). endpoints.yml reads ACTION_SERVER_URL / ACTION_SERVER_TOKEN / TRACKER_DB_URL."""
+    `server.api_get`). The Rasa server applies ACTION_SERVER_URL / ACTION_SERVER_TOKEN / TRACKER_DB_URL
+    from the environment over endpoints.yml's literal defaults (bot/action_endpoint.py, bot/tracker_store.py)."""
     port = port or free_port()
     env = base_env(env)
     env["ACTION_SERVER_URL"] = action_url
