@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import understand
 from actions.facts import amounts_from_text, bool_fact, owner_identities, set_slot, unsolicited_facts
 from actions.common import field_slot, latest_text, match_tracker, previous_value
-from policies_kb import matcher, present
+from policies_kb import loader, matcher, present
 
 # Intents whose rules answer with the policy list (data/rules/rules.yml).
 MATCHING_INTENTS = (set(present.INTENT_FAMILIES) - {"ask_business_registration"}) | {"find_policies"}
@@ -137,9 +137,7 @@ def route_events(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dic
     if tracker.get_slot("handoff_active"):
         return events + handoff_events(dispatcher, tracker, text)
     if re.search(r"[A-Za-z]{3,}", text) and not re.search(r"[\u4e00-\u9fff]", text):
-        dispatcher.utter_message(text="政策通 answers in Chinese about support policies for small businesses "
-                                      "in China (tax relief, loans, subsidies, social insurance). "
-                                      "请用中文提问，比如“个体户有什么税收优惠”。")
+        return events + latin_events(dispatcher, tracker, text)
     owner_identities(tracker, events)
     amounts_from_text(tracker, events)
     if understand.PAGE.match(text.strip()) and tracker.get_slot("last_answer"):
@@ -175,6 +173,21 @@ def _hit(result, text: str) -> int:
     """Length of the longest name or keyword of `result` found in `text`."""
     words = [result.record.data["name"]] + list(result.record.data.get("keywords") or [])
     return max((len(w) for w in words if w and w in re.sub(r"\s", "", text)), default=0)
+
+
+def latin_events(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[Dict[Text, Any]]:
+    """English or pinyin: the family it names answered in Chinese, else what the bot does."""
+    found = understand.latin_topic(text)
+    if found is None or found[0] not in FAMILY_INTENTS:
+        dispatcher.utter_message(text="政策通 answers in Chinese about support policies for small businesses "
+                                      "in China (tax relief, loans, subsidies, social insurance).")
+        return [SlotSet("route", "help")]
+    family, word = found
+    dispatcher.utter_message(text=f"（I read this as a question about “{word}”; the answer is in Chinese. "
+                                  f"我理解您问的是「{loader.FAMILIES[family]}」，下面用中文回答。）")
+    return [SlotSet("current_family", FAMILY_INTENTS[family]), SlotSet("asked_slot", None),
+            SlotSet("current_policy", None), SlotSet("questions_asked", 0), SlotSet("question_text", text),
+            SlotSet("page", None), SlotSet("route", "answer")]
 
 
 def family_events(tracker: Tracker) -> List[Dict[Text, Any]]:
