@@ -55,12 +55,17 @@ class ActionAnswerPolicies(Action):
             messages = present.chunks(lines)
         else:
             messages = present.answer_messages(report, families, page=page, first=[r.policy_id for r in named])
+        unchanged = False
+        if page == 1 and latest_text(tracker) != asked_text and "\n".join(messages)[:2000] == tracker.get_slot("last_answer"):
+            # "6万" that changes nothing: say so, not the same block again
+            unchanged = True
+            messages = ["收到。按您补充的情况，上面的结果没有变化。想看别的政策可以直接问，比如“有什么补贴”。"]
         for i, text in enumerate(messages):
             last = i == len(messages) - 1
             buttons = [{"title": "更多", "payload": "更多"}] if last and "回复“更多”" in text else None
             dispatcher.utter_message(text=text, buttons=buttons)
         events = [SlotSet("page", page), SlotSet("matched_policies", [r.policy_id for r in results if r.status in (ELIGIBLE, POSSIBLE)]),
-                  SlotSet("last_answer", "\n".join(messages)[:2000]),
+                  SlotSet("last_answer", tracker.get_slot("last_answer") if unchanged else "\n".join(messages)[:2000]),
                   SlotSet("current_policy", (named or focus or [None])[0].policy_id if (named or focus) else None)]
         if named and any(r.status == POSSIBLE for r in named[:1]):
             focus = named[:1]  # the question that decides what the owner asked about

@@ -25,9 +25,9 @@ NEW_QUESTION_INTENTS = MATCHING_INTENTS | {"report_illegal_fee", "request_human"
 COMPLAINT = re.compile(r"(乱收|乱罚|摊派|强制.{0,6}(交|收)|非让我交|非要我交|逼.{0,3}交).{0,20}|(举报|投诉|反映).{0,10}(费|罚)|(费|罚款).{0,16}(举报|投诉|去哪反映|合理吗)")
 HUMAN_WORDS = re.compile(r"人工|真人|客服|工作人员|找人|转人|有人吗|活人|接线员|坐席")
 HANDOFF_TIMEOUT_MINUTES = float(os.environ.get("HANDOFF_TIMEOUT_MINUTES", "30"))
-# "人呢" while waiting for a person: off by default, the bot stays quiet while a human holds it
-# (tests/web expect that); HANDOFF_WAITING_REPLY=1 answers with utter_handoff_waiting.
-WAITING_REPLY = os.environ.get("HANDOFF_WAITING_REPLY", "0") == "1"
+# "人呢" while waiting for a person is told what happens (utter_handoff_waiting), never silence;
+# HANDOFF_WAITING_REPLY=0 keeps the bot quiet while a human holds the conversation.
+WAITING_REPLY = (os.environ.get("HANDOFF_WAITING_REPLY") or "1") == "1"  # empty (.env.example): default
 
 
 def _intent(tracker: Tracker) -> str:
@@ -41,8 +41,9 @@ def handoff_events(dispatcher: CollectingDispatcher, tracker: Tracker, text: str
         return [SlotSet("handoff_active", False), SlotSet("route", "handoff_cancel")]
     started = tracker.get_slot("handoff_at")
     if started and time.time() - float(started) > HANDOFF_TIMEOUT_MINUTES * 60:
-        operator_spoke = any(e.get("event") == "bot" and (e.get("timestamp") or 0) > float(started) + 1
-                             for e in tracker.events)
+        # only an operator's message counts (the bot's own "排队中" reply does not)
+        operator_spoke = any(e.get("event") == "bot" and (e.get("metadata") or {}).get("operator")
+                             and (e.get("timestamp") or 0) > float(started) + 1 for e in tracker.events)
         if not operator_spoke:
             dispatcher.utter_message(text="工作人员暂时没能接上，我先接着为您解答；需要的话也可以拨打 12345。")
             return [SlotSet("handoff_active", False), SlotSet("route", None)]
@@ -65,7 +66,10 @@ def open_question_events(tracker: Tracker, events: List[Dict[Text, Any]]) -> boo
         taken, value = True, _intent(tracker) == "affirm"
     if not taken:
         # "是头一回" to the date question: an answer to another open point still counts.
-        for other in still_missing(tracker):
+        # "3个" to the identity question: NLU already filled employees, so it is not "missing" any more
+        changed = [s for s in ("employees", "monthly_sales", "annual_taxable_income")
+                   if tracker.get_slot(s) != previous_value(tracker, s)]
+        for other in still_missing(tracker) + changed:
             if other != asked and other not in ("first_startup", "has_ip"):
                 other_taken, other_value = understand.answer_to(other, text)
                 if other_taken and other_value != understand.UNKNOWN:

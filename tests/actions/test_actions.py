@@ -138,15 +138,17 @@ def test_cancel_while_waiting_for_a_human_hands_back(kb_url):
     slots = run(ValidateSlotMappings(), tracker({"handoff_active": True}, text="不用人工了", intent="deny"))[1]
     assert slots["handoff_active"] is False and slots["route"] == "handoff_cancel"
     messages, slots = run(ValidateSlotMappings(), tracker({"handoff_active": True}, text="人呢", intent="nlu_fallback"))
-    assert messages == [] and "handoff_active" not in slots  # quiet while a human holds it
+    assert messages[0]["response"] == "utter_handoff_waiting" and "handoff_active" not in slots  # told, still held
+    messages, _ = run(ValidateSlotMappings(), tracker({"handoff_active": True}, text="好的", intent="affirm"))
+    assert messages == []  # anything else waits quietly for the person
 
 
-def test_waiting_reply_when_switched_on(kb_url, monkeypatch):
+def test_waiting_reply_when_switched_off(kb_url, monkeypatch):
     from actions import routing
 
-    monkeypatch.setattr(routing, "WAITING_REPLY", True)
+    monkeypatch.setattr(routing, "WAITING_REPLY", False)
     messages, _ = run(ValidateSlotMappings(), tracker({"handoff_active": True}, text="人呢", intent="nlu_fallback"))
-    assert messages[0]["response"] == "utter_handoff_waiting"
+    assert messages == []
 
 
 def test_other_intents_leave_the_family_alone(kb_url):
@@ -314,3 +316,12 @@ def test_a_question_the_policy_answers_itself_gets_that_answer_first(kb_url):
                                                        text="担保贷款利息谁出", intent="ask_guaranteed_loan"))
     first = messages[0]["text"]
     assert first.startswith("「创业担保贷款及财政贴息」：利息由财政补贴一部分")
+
+
+def test_a_count_answering_another_open_point_is_kept_when_nlu_filled_it(kb_url):
+    # "3个" to the identity question: the employees NLU read is the answer, not noise to undo
+    t = tracker({"current_family": "ask_social_insurance", "asked_slot": "identities", "entity_type": "小微企业",
+                 "employees": 3}, text="3个", intent="goodbye")
+    t.events = [{"event": "user", "text": "3个"}, {"event": "slot", "name": "employees", "value": 3}]
+    slots = run(ValidateSlotMappings(), t)[1]
+    assert slots.get("employees", 3) == 3 and "skipped_fields" not in slots and slots["route"] == "answer"
