@@ -57,7 +57,7 @@ model: setup ## train the Rasa model (skipped when data and config are unchanged
 # the environment gives RASA_AUTH_TOKEN / ACTION_SERVER_TOKEN.
 var/rasa-auth-token var/action-token:
 	@mkdir -p var
-	@umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(32))' > $@
+	@umask 077; python3 -c 'import secrets; print(secrets.token_hex(32))' > $@
 
 run: kb model var/rasa-auth-token var/action-token ## start the action server and the Rasa server (REST, WeChat, console)
 	@echo "政策通 starting on http://$(RASA_HOST):$(RASA_PORT) (loopback unless RASA_HOST is set) — chat with: make shell"

@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 
 from actions import understand
 from actions.routing import MATCHING_INTENTS
-from policies_kb import present
+from policies_kb import conditions, present
 from policies_kb.matcher import ELIGIBLE, EXPIRED, INELIGIBLE, POSSIBLE, MatchReport, MatchResult
 from policies_kb.profile import field_title
 
@@ -71,13 +71,30 @@ def ended_lines(ended: Sequence[MatchResult], report: MatchReport) -> List[str]:
     return lines
 
 
-def fact_lines(kind: Optional[str], result: MatchResult, report: MatchReport) -> List[str]:
+def faq_answer(result: MatchResult, text: str) -> str:
+    """The policy's own answer (`faq` in its YAML) to a question whose words it lists ("利息谁出")."""
+    for item in result.record.data.get("faq") or []:
+        if any(word and word in text for word in item.get("ask") or []):
+            return str(item.get("answer") or "")
+    return ""
+
+
+def fact_lines(kind: Optional[str], result: MatchResult, report: MatchReport, text: str = "") -> List[str]:
     """The fact first, then the personal verdict when the profile decides it."""
     d = result.record.data
     apply = d.get("apply") or {}
     name = f"「{d['name']}」"
     if result.status == EXPIRED:
         return ended_lines([result], report)
+    faq = faq_answer(result, text)
+    if faq:
+        lines = [f"{name}：{faq}", source(result)] + result.caveats()[:1]
+        return lines + [personal(result)]
+    if kind == "conditions":
+        lines = [f"{name}的申请条件（✅ 已符合 ❌ 不符合 ❔ 还不知道）："]
+        lines += conditions.describe(d["conditions"], result.facts)
+        lines.append(f"能得到：{(d.get('benefit') or {}).get('text', '')}")
+        return lines + [source(result), personal(result)]
     if kind == "materials":
         materials = apply.get("materials") or []
         lines = [f"{name}要准备的材料：" + ("、".join(materials) if materials else "不用另交材料，申报时填写即可（免申即享）。")]

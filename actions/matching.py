@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import understand
-from actions.answers import ended_lines, fact_lines, question_text, topic_pick
+from actions.answers import ended_lines, faq_answer, fact_lines, question_text, topic_pick
 from actions.common import field_slot, latest_text, match_tracker
 from policies_kb import matcher, present
 from policies_kb.matcher import ELIGIBLE, EXPIRED, POSSIBLE
@@ -35,6 +35,8 @@ class ActionAnswerPolicies(Action):
         named = present.mentioned(results, asked_text)
         if kind and not named:
             named = topic_pick(asked_text, results)
+        if not kind and named and faq_answer(named[0], asked_text):
+            kind = "faq"  # "担保贷款利息谁出": the policy's own answer to that question
         page = int(tracker.get_slot("page") or 1)
         focus = results
         ended = [r for r in named if r.status == EXPIRED]
@@ -47,21 +49,30 @@ class ActionAnswerPolicies(Action):
                 focus = [report.get(r.record.data.get("replaced_by") or "") for r in ended]
                 focus = [r for r in focus if r is not None] or named[:1]
             else:
-                lines = fact_lines(kind, named[0], report)
+                lines = fact_lines(kind, named[0], report, asked_text)
                 focus = named[:1]
             lines += [present.hotline(families), f"（依据知识库 {report.kb_version}，{report.as_of}）"]
             messages = present.chunks(lines)
         else:
             messages = present.answer_messages(report, families, page=page, first=[r.policy_id for r in named])
+        unchanged = False
+        if page == 1 and latest_text(tracker) != asked_text and "\n".join(messages)[:2000] == tracker.get_slot("last_answer"):
+            # "6万" that changes nothing: say so, not the same block again
+            unchanged = True
+            messages = ["收到。按您补充的情况，上面的结果没有变化。想看别的政策可以直接问，比如“有什么补贴”。"]
         for i, text in enumerate(messages):
             last = i == len(messages) - 1
             buttons = [{"title": "更多", "payload": "更多"}] if last and "回复“更多”" in text else None
             dispatcher.utter_message(text=text, buttons=buttons)
         events = [SlotSet("page", page), SlotSet("matched_policies", [r.policy_id for r in results if r.status in (ELIGIBLE, POSSIBLE)]),
-                  SlotSet("last_answer", "\n".join(messages)[:2000]),
+                  SlotSet("last_answer", tracker.get_slot("last_answer") if unchanged else "\n".join(messages)[:2000]),
                   SlotSet("current_policy", (named or focus or [None])[0].policy_id if (named or focus) else None)]
         if named and any(r.status == POSSIBLE for r in named[:1]):
             focus = named[:1]  # the question that decides what the owner asked about
+        pending = tracker.get_slot("asked_slot")
+        if page > 1 and pending:  # "更多" is not an answer: the open question stays open, asked again
+            dispatcher.utter_message(response=f"utter_ask_{pending}")
+            return events
         return events + self.ask_one(dispatcher, tracker, focus if page == 1 else [])
 
     @staticmethod

@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import understand
 from actions.facts import amounts_from_text, bool_fact, owner_identities, set_slot, unsolicited_facts
 from actions.common import field_slot, latest_text, match_tracker, previous_value
-from policies_kb import matcher, present
+from policies_kb import loader, matcher, present
 
 # Intents whose rules answer with the policy list (data/rules/rules.yml).
 MATCHING_INTENTS = (set(present.INTENT_FAMILIES) - {"ask_business_registration"}) | {"find_policies"}
@@ -25,9 +25,9 @@ NEW_QUESTION_INTENTS = MATCHING_INTENTS | {"report_illegal_fee", "request_human"
 COMPLAINT = re.compile(r"(乱收|乱罚|摊派|强制.{0,6}(交|收)|非让我交|非要我交|逼.{0,3}交).{0,20}|(举报|投诉|反映).{0,10}(费|罚)|(费|罚款).{0,16}(举报|投诉|去哪反映|合理吗)")
 HUMAN_WORDS = re.compile(r"人工|真人|客服|工作人员|找人|转人|有人吗|活人|接线员|坐席")
 HANDOFF_TIMEOUT_MINUTES = float(os.environ.get("HANDOFF_TIMEOUT_MINUTES", "30"))
-# "人呢" while waiting for a person: off by default, the bot stays quiet while a human holds it
-# (tests/web expect that); HANDOFF_WAITING_REPLY=1 answers with utter_handoff_waiting.
-WAITING_REPLY = os.environ.get("HANDOFF_WAITING_REPLY", "0") == "1"
+# "人呢" while waiting for a person is told what happens (utter_handoff_waiting), never silence;
+# HANDOFF_WAITING_REPLY=0 keeps the bot quiet while a human holds the conversation.
+WAITING_REPLY = (os.environ.get("HANDOFF_WAITING_REPLY") or "1") == "1"  # empty (.env.example): default
 
 
 def _intent(tracker: Tracker) -> str:
@@ -41,8 +41,9 @@ def handoff_events(dispatcher: CollectingDispatcher, tracker: Tracker, text: str
         return [SlotSet("handoff_active", False), SlotSet("route", "handoff_cancel")]
     started = tracker.get_slot("handoff_at")
     if started and time.time() - float(started) > HANDOFF_TIMEOUT_MINUTES * 60:
-        operator_spoke = any(e.get("event") == "bot" and (e.get("timestamp") or 0) > float(started) + 1
-                             for e in tracker.events)
+        # only an operator's message counts (the bot's own "排队中" reply does not)
+        operator_spoke = any(e.get("event") == "bot" and (e.get("metadata") or {}).get("operator")
+                             and (e.get("timestamp") or 0) > float(started) + 1 for e in tracker.events)
         if not operator_spoke:
             dispatcher.utter_message(text="工作人员暂时没能接上，我先接着为您解答；需要的话也可以拨打 12345。")
             return [SlotSet("handoff_active", False), SlotSet("route", None)]
@@ -65,7 +66,10 @@ def open_question_events(tracker: Tracker, events: List[Dict[Text, Any]]) -> boo
         taken, value = True, _intent(tracker) == "affirm"
     if not taken:
         # "是头一回" to the date question: an answer to another open point still counts.
-        for other in still_missing(tracker):
+        # "3个" to the identity question: NLU already filled employees, so it is not "missing" any more
+        changed = [s for s in ("employees", "monthly_sales", "annual_taxable_income")
+                   if tracker.get_slot(s) != previous_value(tracker, s)]
+        for other in still_missing(tracker) + changed:
             if other != asked and other not in ("first_startup", "has_ip"):
                 other_taken, other_value = understand.answer_to(other, text)
                 if other_taken and other_value != understand.UNKNOWN:
@@ -137,9 +141,7 @@ def route_events(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dic
     if tracker.get_slot("handoff_active"):
         return events + handoff_events(dispatcher, tracker, text)
     if re.search(r"[A-Za-z]{3,}", text) and not re.search(r"[\u4e00-\u9fff]", text):
-        dispatcher.utter_message(text="政策通 answers in Chinese about support policies for small businesses "
-                                      "in China (tax relief, loans, subsidies, social insurance). "
-                                      "请用中文提问，比如“个体户有什么税收优惠”。")
+        return events + latin_events(dispatcher, tracker, text)
     owner_identities(tracker, events)
     amounts_from_text(tracker, events)
     if understand.PAGE.match(text.strip()) and tracker.get_slot("last_answer"):
@@ -175,6 +177,21 @@ def _hit(result, text: str) -> int:
     """Length of the longest name or keyword of `result` found in `text`."""
     words = [result.record.data["name"]] + list(result.record.data.get("keywords") or [])
     return max((len(w) for w in words if w and w in re.sub(r"\s", "", text)), default=0)
+
+
+def latin_events(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[Dict[Text, Any]]:
+    """English or pinyin: the family it names answered in Chinese, else what the bot does."""
+    found = understand.latin_topic(text)
+    if found is None or found[0] not in FAMILY_INTENTS:
+        dispatcher.utter_message(text="政策通 answers in Chinese about support policies for small businesses "
+                                      "in China (tax relief, loans, subsidies, social insurance).")
+        return [SlotSet("route", "help")]
+    family, word = found
+    dispatcher.utter_message(text=f"（I read this as a question about “{word}”; the answer is in Chinese. "
+                                  f"我理解您问的是「{loader.FAMILIES[family]}」，下面用中文回答。）")
+    return [SlotSet("current_family", FAMILY_INTENTS[family]), SlotSet("asked_slot", None),
+            SlotSet("current_policy", None), SlotSet("questions_asked", 0), SlotSet("question_text", text),
+            SlotSet("page", None), SlotSet("route", "answer")]
 
 
 def family_events(tracker: Tracker) -> List[Dict[Text, Any]]:

@@ -4,8 +4,10 @@ with its period, a complaint's facts."""
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Optional, Tuple
+from functools import lru_cache
+from typing import Any, Dict, List, Optional, Tuple
 
+from bot import nlu_vocab
 from policies_kb import normalize
 
 UNKNOWN = "__unknown__"  # "不清楚": the owner does not know; move on, never ask it again
@@ -20,6 +22,7 @@ HIRED = re.compile(r"招了|招的|招个|雇了|雇的|请了个|员工|店员|
 OWNER_SELF = re.compile(r"我是|我本人|本人是|我自己是|我也是")
 
 FACT_KINDS = [
+    ("conditions", re.compile(r"条件|门槛|资格|符合什么|够不够格|谁能(申请|办|享受|贷)|哪些人(能|可以)|什么人(能|可以)")),
     ("materials", re.compile(r"材料|资料|带什么|准备什么|要啥证|证件")),
     ("place", re.compile(r"去哪|在哪办|哪里办|哪儿办|找谁|哪个部门|线上|网上办|怎么申请|怎么办理|咋申请|咋办")),
     ("time", re.compile(r"多久|几天|多长时间|多快|啥时候到账|什么时候到账")),
@@ -154,7 +157,7 @@ def fee_facts(text: str) -> Dict[str, str]:
     what = re.search(r"[\u4e00-\u9fa5]{0,6}(费|罚款|摊派|押金|赞助|会费|保证金)", text)
     if what:
         # "市场管理的乱收摊位费" → 摊位费: keep what follows the last 的 / 收 / 交
-        out["fee_what"] = re.split(r"[的收交罚让要]", what.group(0))[-1] or what.group(0)
+        out["fee_what"] = re.split(r"[的收交罚让要块元钱万千百十两一二三四五六七八九]", what.group(0))[-1] or what.group(0)
         if len(out["fee_what"]) < 2:
             out["fee_what"] = what.group(0)[-3:]
     who = re.search(r"(市场管理[处所办]?|市场监管[局所]?|城管|物业|街道|居委会|村委会?|社区|[\u4e00-\u9fa5]{1,6}(局|所|公司|协会|中心|银行|平台|办))", text)
@@ -163,8 +166,37 @@ def fee_facts(text: str) -> Dict[str, str]:
     when = re.search(r"(上个?月|这个?月|上周|昨天|前天|今天|去年|今年|\d{1,2}月\d{0,2}日?|[一二三四五六七八九十]+月份?)", text)
     if when:
         out["fee_when"] = when.group(0)
-    amount = re.search(r"([0-9]+(?:\.[0-9]+)?|[一二两三四五六七八九十百千万]+)\s*(块|元|万)", text) or \
+    amount = re.search(r"([0-9]+(?:\.[0-9]+)?|[一二两三四五六七八九十百千万]+)\s*(块|元|万)钱?", text) or \
         re.search(r"(?:收了?|交了?|罚了?|要了?)(?:我)?\s*([0-9]+)", text)
     if amount:
-        out["fee_amount"] = amount.group(0) if amount.group(0)[-1] in "块元万" else amount.group(1) + "元"
+        said = amount.group(0) if amount.group(0).rstrip("钱")[-1] in "块元万" else amount.group(1) + "元"
+        per = re.match(r"\s*(?:一|每|1)个?(天|日|月|年|次|回|季度?)", text[amount.end():]) or \
+            re.search(r"(?:每|一)个?(天|日|月|年|次|回|季度?)[收交要罚]?了?我?\s*$", text[:amount.start()])
+        out["fee_amount"] = f"每{per.group(1)} {said}" if per else said  # "一块钱一天" → 每天 一块钱
     return out
+
+
+# ---- questions in English or pinyin -----------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _pinyin_words() -> List[Tuple[str, str, str]]:
+    """(toneless pinyin, word, family) of every topic word of two or more characters, longest first."""
+    from pypinyin import lazy_pinyin
+    out = {("".join(lazy_pinyin(w)), w, family) for family, words in nlu_vocab.family_topics().items()
+           for w in words if len(w) >= 2}
+    return sorted(out, key=lambda t: (-len(t[0]), t[0]))
+
+
+def latin_topic(text: str) -> Optional[Tuple[str, str]]:
+    """(family, the Chinese word understood) for a message in English or pinyin, else None:
+    "xiao gui mo na shui ren" → tax_relief, 小规模纳税人; "how to get a loan" → guaranteed_loan."""
+    lowered = text.lower()
+    for family, words in nlu_vocab.ENGLISH_WORDS.items():
+        for word in sorted(words, key=len, reverse=True):
+            if re.search(rf"\b{re.escape(word)}\b", lowered):
+                return family, word
+    compact = re.sub(r"[^a-z]", "", lowered)
+    for sound, word, family in _pinyin_words():
+        if len(sound) >= 6 and sound in compact:
+            return family, word
+    return None

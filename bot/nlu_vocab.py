@@ -40,6 +40,18 @@ FAMILY_WORDS: Dict[str, Set[str]] = {
                               "注销", "变更", "年报", "备案"},
 }
 
+# English words that name a family: an English question gets the Chinese answer of its family.
+ENGLISH_WORDS: Dict[str, Set[str]] = {
+    "social_insurance": {"social insurance", "social security", "pension", "insurance"},
+    "tax_relief": {"tax", "vat", "taxes"},
+    "guaranteed_loan": {"loan", "loans", "borrow", "credit"},
+    "ip_financing": {"patent", "trademark", "intellectual property", "copyright"},
+    "startup_subsidy": {"subsidy", "subsidies", "grant", "rent"},
+    "returnee_startup": {"return home", "hometown", "migrant worker"},
+    "veteran_support": {"veteran", "army", "military", "soldier"},
+    "business_registration": {"license", "licence", "register", "registration"},
+}
+
 # Words of every family's questions, worth repairing too (正策 → 政策, 优会 → 优惠).
 GENERAL_WORDS = {"政策", "优惠", "扶持", "帮扶", "补贴", "补助", "减免", "申请", "条件", "材料", "办理",
                  "流程", "门槛", "延期", "个体户", "个体工商户", "小微企业", "营业额", "流水", "员工",

@@ -206,3 +206,25 @@ def unknown_fields(node: Dict[str, Any], facts: Dict[str, Any], out: Set[str]) -
         out.add(profile_mod.DERIVED_FROM.get(node["field"], node["field"]))
         return UNKNOWN
     return PASSED if OPS[node["op"]](facts[node["field"]], node.get("value")) else FAILED
+
+
+MARKS = {PASSED: "✅", FAILED: "❌", UNKNOWN: "❔"}
+
+
+def describe(node: Dict[str, Any], facts: Dict[str, Any], depth: int = 0) -> List[str]:
+    """The conditions in plain words, each marked against what the owner said (✅ met, ❌ not met,
+    ❔ not known yet); an `any` group reads "满足其中一种"."""
+    pad = "  " * depth
+    if "all" in node:
+        return [line for child in node["all"] for line in describe(child, facts, depth)]
+    if "any" in node:
+        lines = [f"{pad}满足以下其中一种即可："]
+        for i, child in enumerate(node["any"], 1):
+            inner = describe(child, facts, depth + 1)
+            lines += [f"{pad}  {'（' + str(i) + '）' if len(inner) > 1 else ''}{inner[0].strip()}"] + inner[1:]
+        return lines
+    if "not" in node:
+        inner = node["not"]
+        outcome = {PASSED: FAILED, FAILED: PASSED}.get(evaluate(inner, facts), UNKNOWN)
+        return [f"{pad}{MARKS[outcome]} 不属于：{inner.get('label') or inner.get('field')}"]
+    return [f"{pad}{MARKS[evaluate(node, facts)]} {node.get('label') or node.get('field')}"]

@@ -35,7 +35,7 @@ REQUIRED = ("id", "name", "family", "status", "issuer", "doc_numbers", "region",
             "summary", "benefit", "conditions", "apply")
 KNOWN_KEYS = set(REQUIRED) | {"source_url", "effective_to", "continuation_unconfirmed", "replaced_by",
                               "overlays", "to_confirm", "exclusive_with", "keywords", "version",
-                              "updated_by"}
+                              "updated_by", "faq", "effective_note"}
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -209,6 +209,12 @@ def validate_doc(doc: SourceDoc, check_location: bool = True) -> List[KbError]:
     for key in ("to_confirm", "exclusive_with", "keywords"):
         if key in d and d[key] is not None and not isinstance(d[key], list):
             err(key, f"{key} 应为列表")
+    faq = d.get("faq")
+    if faq is not None and not isinstance(faq, list):
+        err("faq", "faq（常见问答）应为列表")
+    for i, item in enumerate(faq if isinstance(faq, list) else []):
+        if not isinstance(item, dict) or not isinstance(item.get("ask"), list) or not item.get("answer"):
+            err(f"faq[{i}]", "常见问答每一条要写 ask（问题里会出现的词，列表）和 answer（回答）")
     if "conditions" in d:
         for path, message in conditions.validate(d["conditions"]):
             err(path, message)
@@ -269,8 +275,8 @@ def normalize(data: Dict[str, Any]) -> Dict[str, Any]:
 def dump_yaml(data: Dict[str, Any]) -> str:
     """Serialise a policy document in the same key order admins read in the files."""
     order = ["id", "name", "family", "status", "issuer", "doc_numbers", "source_url", "region",
-             "effective_from", "effective_to", "continuation_unconfirmed", "replaced_by", "overlays",
-             "summary", "benefit", "to_confirm", "conditions", "exclusive_with", "apply", "keywords"]
+             "effective_from", "effective_to", "effective_note", "continuation_unconfirmed", "replaced_by",
+             "overlays", "summary", "benefit", "to_confirm", "conditions", "exclusive_with", "apply", "faq", "keywords"]
     ordered = {k: data[k] for k in order if k in data and data[k] is not None or k == "effective_to" and k in data}
     ordered.update({k: v for k, v in data.items() if k not in ordered and v is not None})
     return yaml.safe_dump(ordered, allow_unicode=True, sort_keys=False, width=100)

@@ -67,8 +67,10 @@ def mentioned(results: Sequence[MatchResult], text: str) -> List[MatchResult]:
 
 
 def valid_until(result: MatchResult) -> str:
-    end = result.record.data.get("effective_to")
-    return f"有效期至{end}" if end else "长期有效"
+    d = result.record.data
+    if d.get("effective_note"):  # a standing policy with phased parts: never a flat "长期有效"
+        return str(d["effective_note"])
+    return f"有效期至{d['effective_to']}" if d.get("effective_to") else "长期有效"
 
 
 def doc_no(result: MatchResult) -> str:

@@ -146,6 +146,9 @@ def draft_from_form(form: Form, *, base: Optional[Mapping[str, Any]] = None) -> 
         apply["time_limit"] = _get(form, "apply_time_limit")
     data["apply"] = {**{k: apply[k] for k in base_apply if k in apply}, **apply}
     data["keywords"] = _words(_get(form, "keywords"))
+    for key in ("faq", "effective_note"):  # no form input for these: kept, edited in the YAML view
+        if base.get(key):
+            data[key] = base[key]
     return draft
 
 

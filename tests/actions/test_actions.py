@@ -138,15 +138,17 @@ def test_cancel_while_waiting_for_a_human_hands_back(kb_url):
     slots = run(ValidateSlotMappings(), tracker({"handoff_active": True}, text="不用人工了", intent="deny"))[1]
     assert slots["handoff_active"] is False and slots["route"] == "handoff_cancel"
     messages, slots = run(ValidateSlotMappings(), tracker({"handoff_active": True}, text="人呢", intent="nlu_fallback"))
-    assert messages == [] and "handoff_active" not in slots  # quiet while a human holds it
+    assert messages[0]["response"] == "utter_handoff_waiting" and "handoff_active" not in slots  # told, still held
+    messages, _ = run(ValidateSlotMappings(), tracker({"handoff_active": True}, text="好的", intent="affirm"))
+    assert messages == []  # anything else waits quietly for the person
 
 
-def test_waiting_reply_when_switched_on(kb_url, monkeypatch):
+def test_waiting_reply_when_switched_off(kb_url, monkeypatch):
     from actions import routing
 
-    monkeypatch.setattr(routing, "WAITING_REPLY", True)
+    monkeypatch.setattr(routing, "WAITING_REPLY", False)
     messages, _ = run(ValidateSlotMappings(), tracker({"handoff_active": True}, text="人呢", intent="nlu_fallback"))
-    assert messages[0]["response"] == "utter_handoff_waiting"
+    assert messages == []
 
 
 def test_other_intents_leave_the_family_alone(kb_url):
@@ -277,3 +279,49 @@ def test_ended_policy_is_said_ended_first_with_its_document(kb_url):
                                                       text="现在社保还能缓交吗，我开理发店的", intent="ask_social_insurance"))
     first = messages[0]["text"]
     assert first.startswith("⏹") and "已结束" in first and "人社厅发〔2022〕16号" in first and "国办发〔2025〕25号" in first
+
+
+def test_more_keeps_the_open_question_open(kb_url):
+    messages, slots = run(ActionAnswerPolicies(), tracker(
+        {"current_family": "ask_tax_relief", "page": 2, "asked_slot": "identities", "last_answer": "…"},
+        text="更多", intent="goodbye"))
+    assert messages[-1].get("response") == "utter_ask_identities"
+    assert "asked_slot" not in slots  # still open: a bare answer next is taken as its answer
+
+
+def test_pinyin_and_english_questions_get_their_familys_answer(kb_url):
+    dispatcher = CollectingDispatcher()
+    t = tracker({}, text="she bao neng huan jiao ma", intent="out_of_scope")
+    slots = {e["name"]: e["value"] for e in asyncio.run(ValidateSlotMappings().run(dispatcher, t, DOMAIN))
+             if e.get("event") == "slot"}
+    assert slots["current_family"] == "ask_social_insurance" and slots["route"] == "answer"
+    assert "社会保险" in texts(dispatcher.messages) or "社保" in texts(dispatcher.messages)
+    slots = run(ValidateSlotMappings(), tracker({}, text="what can you do", intent="thank"))[1]
+    assert slots["route"] == "help"
+
+
+@pytest.mark.parametrize("text, amount, what", [
+    ("乱收卫生费一块钱一天，去哪举报", "每天 一块钱", "卫生费"),
+    ("每个月收300块管理费", "每月 300块", "管理费"),
+    ("物业非让我交两千块装修保证金", "两千块", "装修保证金"),
+])
+def test_complaint_facts_keep_the_amounts_period_and_a_clean_fee_name(text, amount, what):
+    from actions.understand import fee_facts
+    facts = fee_facts(text)
+    assert facts["fee_amount"] == amount and facts["fee_what"] == what
+
+
+def test_a_question_the_policy_answers_itself_gets_that_answer_first(kb_url):
+    messages, _ = run(ActionAnswerPolicies(), tracker({"current_family": "ask_guaranteed_loan"},
+                                                       text="担保贷款利息谁出", intent="ask_guaranteed_loan"))
+    first = messages[0]["text"]
+    assert first.startswith("「创业担保贷款及财政贴息」：利息由财政补贴一部分")
+
+
+def test_a_count_answering_another_open_point_is_kept_when_nlu_filled_it(kb_url):
+    # "3个" to the identity question: the employees NLU read is the answer, not noise to undo
+    t = tracker({"current_family": "ask_social_insurance", "asked_slot": "identities", "entity_type": "小微企业",
+                 "employees": 3}, text="3个", intent="goodbye")
+    t.events = [{"event": "user", "text": "3个"}, {"event": "slot", "name": "employees", "value": 3}]
+    slots = run(ValidateSlotMappings(), t)[1]
+    assert slots.get("employees", 3) == 3 and "skipped_fields" not in slots and slots["route"] == "answer"

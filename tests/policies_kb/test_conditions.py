@@ -104,3 +104,13 @@ def test_vectorised_matcher_agrees_with_the_interpreter(tree_list, profile):
         expected = conditions.unknown_fields(tree, profile, expected_fields)
         assert OUTCOME[int(outcomes[i])] == expected == conditions.evaluate(tree, profile)
         assert set(missing.get(i, [])) == (expected_fields if expected == UNKNOWN else set())
+
+
+def test_describe_marks_each_condition_against_the_owner():
+    tree = {"all": [{"field": "entity_type", "op": "in", "value": ["个体工商户"], "label": "已办执照"},
+                    {"any": [{"field": "first_startup", "op": "is_true", "label": "第一次创业"},
+                             {"field": "employees", "op": "gte", "value": 3, "label": "雇了 3 人以上"}]}]}
+    lines = conditions.describe(tree, {"entity_type": "个体工商户", "employees": 1})
+    assert lines[0] == "✅ 已办执照"
+    assert lines[1] == "满足以下其中一种即可："
+    assert "❔ 第一次创业" in lines[2] and "❌ 雇了 3 人以上" in lines[3]

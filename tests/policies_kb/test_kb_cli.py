@@ -156,3 +156,11 @@ def test_kb_import_stops_at_the_file_count_cap(db, tmp_path):
     out = run("kb", "import", str(tmp_path / "flood"), env_url=db)
     assert out.returncode == 2 and f"一次最多导入 {sources.MAX_FILES} 个文件" in out.stderr
     assert kb_version(db) == 0
+
+
+def test_validate_explains_a_bad_faq_entry(db, policy_copy):
+    path = policy_copy / "tax_relief" / "vat_small_scale_1pct.yml"
+    path.write_text(path.read_text(encoding="utf-8") + "faq:\n  - ask: 利息\n", encoding="utf-8")
+    out = run("kb", "validate", str(policy_copy), env_url=db)
+    assert out.returncode == 1
+    assert "vat_small_scale_1pct.yml:" in out.stderr and "常见问答每一条要写 ask" in out.stderr

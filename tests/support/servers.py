@@ -107,7 +107,7 @@ def start_rasa_server(model_path: Path, *, action_url: str, credentials_path: Op
     env["ACTION_SERVER_URL"] = action_url
     env.setdefault("ACTION_SERVER_TOKEN", "")
     env.setdefault("TRACKER_DB_URL", f"sqlite:///{tempfile.mkdtemp(prefix='zct-tracker-')}/tracker.db")
-    token = env.get("RASA_AUTH_TOKEN") or secrets.token_urlsafe(24)
+    token = env.get("RASA_AUTH_TOKEN") or secrets.token_hex(24)  # hex: a token starting with "-" reads as an option
     args = [str(VENV_BIN / "rasa"), "run", "-m", str(model_path), "--enable-api", "--auth-token", token,
             "--port", str(port), "-i", "127.0.0.1",
             "--credentials", str(credentials_path or ROOT / "credentials.yml"),
