@@ -19,8 +19,11 @@ import logging
 import os
 from typing import Any, Mapping, Optional
 
+import rasa
 from rasa.core.agent import Agent
 from rasa.utils.endpoints import EndpointConfig
+
+from bot import rasa_guards
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +60,16 @@ def _agent_init(self: Agent, *args: Any, **kwargs: Any) -> None:
     self.action_endpoint = endpoint
 
 
-def install() -> None:
-    """Make every agent of this process apply the environment to its action endpoint (once)."""
+def install() -> bool:
+    """Make every agent of this process apply the environment to its action endpoint (once);
+    False (and a warning) on a Rasa version this was not written for."""
     global _installed
-    if not _installed:
-        Agent.__init__ = _agent_init
-        _installed = True
+    if _installed:
+        return True
+    if not rasa.__version__.startswith(rasa_guards.SUPPORTED_RASA):
+        logger.warning("bot.action_endpoint: Rasa %s is not %sx; ACTION_SERVER_URL/_TOKEN NOT applied",
+                       rasa.__version__, rasa_guards.SUPPORTED_RASA)
+        return False
+    Agent.__init__ = _agent_init
+    _installed = True
+    return True
