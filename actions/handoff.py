@@ -29,7 +29,10 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        summary = f"画像：{present.profile_summary(profile_from_tracker(tracker))}\n问题：{last_question(tracker)}"
+        # the question being answered ("想贷点款"), not a bare answer given to the bot ("6万")
+        asked, last = tracker.get_slot("question_text"), last_question(tracker)
+        question = f"{asked}（之后补充：{last}）" if asked and last not in (asked, "（未提问）") else asked or last
+        summary = f"画像：{present.profile_summary(profile_from_tracker(tracker))}\n问题：{question}"
         dispatcher.utter_message(response="utter_handoff")
         dispatcher.utter_message(text=f"已转给工作人员的摘要：\n{summary}")
         return [SlotSet("handoff_active", True), SlotSet("handoff_summary", summary),

@@ -325,3 +325,11 @@ def test_a_count_answering_another_open_point_is_kept_when_nlu_filled_it(kb_url)
     t.events = [{"event": "user", "text": "3个"}, {"event": "slot", "name": "employees", "value": 3}]
     slots = run(ValidateSlotMappings(), t)[1]
     assert slots.get("employees", 3) == 3 and "skipped_fields" not in slots and slots["route"] == "answer"
+
+
+def test_handoff_summary_names_the_question_not_the_bare_answer_after_it(kb_url):
+    events = [{"event": "user", "text": "我开个早餐店想贷点款", "parse_data": {"intent": {"name": "ask_guaranteed_loan"}}},
+              {"event": "user", "text": "6万", "parse_data": {"intent": {"name": "inform_profile"}}},
+              {"event": "user", "text": "转人工", "parse_data": {"intent": {"name": "request_human"}}}]
+    _, slots = run(ActionHandoff(), tracker({"question_text": "我开个早餐店想贷点款"}, events=events, intent="request_human"))
+    assert "问题：我开个早餐店想贷点款（之后补充：6万）" in slots["handoff_summary"]
