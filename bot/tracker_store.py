@@ -22,7 +22,8 @@ Here:
 endpoints.yml: `tracker_store: {type: bot.tracker_store.ConversationStore}`. Without a `url` (or `db`)
 there, the database is TRACKER_DB_URL from the environment, else the SQLite file `var/tracker.db`
 in the folder Rasa runs in (the project folder), so plain `rasa run` / `rasa shell` need no
-variables. Building the store also installs `bot.action_endpoint` (ACTION_SERVER_URL / _TOKEN).
+variables. Building the store also installs `bot.action_endpoint` (ACTION_SERVER_URL / _TOKEN) and
+`bot.rasa_speedups` (action response validation).
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import QueuePool
 
-from bot import action_endpoint, rasa_guards
+from bot import action_endpoint, rasa_guards, rasa_speedups
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class ConversationStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         rasa_guards.install()
         action_endpoint.install()
+        rasa_speedups.install()
         if len(args) < 3 and not kwargs.get("host") and "db" not in kwargs:
             kwargs["host"] = database_url()  # endpoints.yml gives no database
         self._broken: Optional[Exception] = None

@@ -36,5 +36,18 @@ def test_rejects_what_rasa_rejects(result):
         rasa_speedups._validate_action_result(None, result)
 
 
-def test_installed_on_remote_actions():
+def test_installed_explicitly_by_the_conversation_store(tmp_path):
+    from bot.tracker_store import ConversationStore
+    from rasa.shared.core.domain import Domain
+
+    ConversationStore(Domain.empty(), url=f"sqlite:///{tmp_path / 'tracker.db'}")
     assert RemoteAction._validate_action_result is rasa_speedups._validate_action_result
+    assert rasa_speedups.install() is True  # once is enough; a second call changes nothing
+
+
+def test_skipped_with_a_warning_on_another_rasa(monkeypatch, caplog):
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", rasa_speedups._rasa_validate)
+    monkeypatch.setattr(rasa_speedups.rasa, "__version__", "3.7.0")
+    assert rasa_speedups.install() is False
+    assert RemoteAction._validate_action_result is rasa_speedups._rasa_validate
+    assert "not what this was written for" in caplog.text

@@ -18,7 +18,6 @@ import hmac
 import logging
 import os
 import secrets
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -36,7 +35,7 @@ from bot.web import render
 from bot.web.body import LOGIN_LIMIT, add_route as bounded_route
 from bot.web.lockout import (LOCK_DURATION, LOCK_WINDOW, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_IP,  # noqa: F401
                              MAX_FAILURES_PER_USER, address_delay, lock_status, record_failure, unlock)
-from policies_kb.db import migrate, session_scope
+from policies_kb.db import session_scope
 from policies_kb.models import LoginAttempt, User, WebSession, utcnow
 
 logger = logging.getLogger(__name__)
@@ -242,27 +241,9 @@ def end_session(*, session: Session, token: str) -> None:
 
 # ---- request helpers -----------------------------------------------------------------------
 
-_migrated = False
-_migrate_lock = threading.Lock()
-
-
-def ensure_db() -> None:
-    """Migrate the database once per process, on the first console request."""
-    global _migrated
-    if _migrated:
-        return
-    with _migrate_lock:
-        if not _migrated:
-            migrate()
-            _migrated = True
-
-
 async def run_db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run a blocking database call in the executor (after the one-time migration)."""
-    def call():
-        ensure_db()
-        return fn(*args, **kwargs)
-    return await asyncio.get_running_loop().run_in_executor(None, call)
+    """Run a blocking database call in the executor (the schema is migrated at server start)."""
+    return await asyncio.get_running_loop().run_in_executor(None, lambda: fn(*args, **kwargs))
 
 
 def client_ip(request: Request) -> str:

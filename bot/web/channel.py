@@ -12,6 +12,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
 from bot.settings import refuse_unsafe_production
+from policies_kb.db import migrate
 from bot.web import admin, api, cors, hotline
 
 
@@ -25,6 +26,8 @@ class ConsoleInput(InputChannel):
         # Every Rasa server of ours mounts the console, so this is where production refuses
         # to start with an open API or placeholder secrets.
         refuse_unsafe_production()
+        # The consoles' tables are brought up to date here, at start-up, never inside a request.
+        migrate()
         return cls()
 
     def url_prefix(self) -> Text:
