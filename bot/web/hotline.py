@@ -420,19 +420,11 @@ def wechat_configured() -> bool:
     return bool(os.environ.get("WECHAT_APPID") and os.environ.get("WECHAT_SECRET"))
 
 
-_wechat_clients: Dict[Tuple[str, str], Any] = {}
-
-
 def wechat_client():
-    """One WeChatClient per process (it caches the access_token); None when not configured."""
-    from bot.channels.wechat_client import WeChatClient
+    """The process's WeChat client, shared with the channel (None when not configured)."""
+    from bot.channels.wechat_client import shared_client
 
-    if not wechat_configured():
-        return None
-    key = (os.environ["WECHAT_APPID"], os.environ.get("WECHAT_API_BASE", ""))
-    if key not in _wechat_clients:
-        _wechat_clients[key] = WeChatClient.from_env()
-    return _wechat_clients[key]
+    return shared_client()
 
 
 NOTICES = {"sent": "回复已发送，并已记入对话记录。", "recorded": "回复已记入对话记录（该渠道不能主动推送，请另行联系）。",
