@@ -588,7 +588,6 @@ async def handoff_release(request: Request):
 
 def add_routes(bp: Blueprint) -> None:
     # The shared console routes (login, logout, static files) ride along with the hotline's.
-    auth.add_routes(bp)
     bounded_route(bp, call_page, "console/call", methods=["GET", "POST"])
     bounded_route(bp, api_match, "console/api/call/match", methods=["POST"], limit=JSON_LIMIT,
                    on_error=json_error)
