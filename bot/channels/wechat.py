@@ -39,7 +39,7 @@ from bot.channels.wechat_text import is_more_request, pick_option, render_messag
 from bot.channels.wechat_turns import Turns, mask_openid
 from bot.limits import STORE_UNAVAILABLE_REPLY, too_long_reply
 from policies_kb.privacy import mask_pii
-from bot.rasa_guards import ConversationStoreUnavailable
+from bot.rasa.guards import ConversationStoreUnavailable
 
 logger = logging.getLogger(__name__)
 

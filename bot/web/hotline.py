@@ -4,7 +4,7 @@ The call assistant gives a 12345-style operator the bot's brain while the owner 
 running Rasa model parses what the caller says, policies_kb.normalize turns entities into the
 profile, the matcher answers, policies_kb.present words the spoken script. The handoff queue
 shows conversations whose owner asked for a human (slot handoff_active, set by
-actions/handoff.py and honoured by bot/handoff_policy.py), lets the operator reply through the
+actions/handoff.py and honoured by bot/rasa/handoff_policy.py), lets the operator reply through the
 WeChat customer-service API and hands the conversation back to the bot.
 """
 from __future__ import annotations

@@ -5,8 +5,8 @@ the response schema itself against the JSON Schema 2020-12 metaschema (about 80 
 action call on a 2-core machine, most of a full turn), then tries each event against all 23
 `oneOf` event schemas. The schema never changes: check it once, and validate each event
 against the one schema whose `event` constant it names (the constants are distinct, so this is
-exactly `oneOf`). `install()` is called at start-up by `bot.tracker_store.ConversationStore`
-(the tracker store endpoints.yml names), beside `bot.rasa_guards.install()`; it patches only the
+exactly `oneOf`). `install()` is called at start-up by `bot.rasa.tracker_store.ConversationStore`
+(the tracker store endpoints.yml names), beside `bot.rasa.guards.install()`; it patches only the
 Rasa version and the function it was written for, and logs and skips otherwise.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from jsonschema import ValidationError, validators
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
-from bot import rasa_guards
+from bot.rasa import guards
 
 logger = logging.getLogger(__name__)
 _rasa_validate = RemoteAction._validate_action_result
@@ -64,8 +64,8 @@ def install() -> bool:
     if RemoteAction._validate_action_result is _validate_action_result:
         return True
     expected = getattr(_rasa_validate, "__module__", "") == "rasa.core.actions.action"
-    if not rasa.__version__.startswith(rasa_guards.SUPPORTED_RASA) or not expected:
-        logger.warning("bot.rasa_speedups: Rasa %s / %r is not what this was written for; not installed",
+    if not rasa.__version__.startswith(guards.SUPPORTED_RASA) or not expected:
+        logger.warning("bot.rasa.speedups: Rasa %s / %r is not what this was written for; not installed",
                        rasa.__version__, _rasa_validate)
         return False
     _validators()

@@ -16,14 +16,14 @@ Here:
   lose the last commits. PostgreSQL keeps Rasa's settings.
 - a database that cannot be opened at start (corrupt file, server down) no longer stops the Rasa
   server: the store starts broken, every read or write tries to open it again, and until then the
-  channels refuse politely (`bot.rasa_guards`, installed here, stops Rasa's silent fall-back to
+  channels refuse politely (`bot.rasa.guards`, installed here, stops Rasa's silent fall-back to
   memory).
 
-endpoints.yml: `tracker_store: {type: bot.tracker_store.ConversationStore}`. Without a `url` (or `db`)
+endpoints.yml: `tracker_store: {type: bot.rasa.tracker_store.ConversationStore}`. Without a `url` (or `db`)
 there, the database is TRACKER_DB_URL from the environment, else the SQLite file `var/tracker.db`
 in the folder Rasa runs in (the project folder), so plain `rasa run` / `rasa shell` need no
-variables. Building the store also installs `bot.action_endpoint` (ACTION_SERVER_URL / _TOKEN) and
-`bot.rasa_speedups` (action response validation).
+variables. Building the store also installs `bot.rasa.action_endpoint` (ACTION_SERVER_URL / _TOKEN) and
+`bot.rasa.speedups` (action response validation).
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import QueuePool
 
-from bot import action_endpoint, rasa_guards, rasa_speedups
+from bot.rasa import action_endpoint, guards, speedups
 
 logger = logging.getLogger(__name__)
 
@@ -71,9 +71,9 @@ def database_url(env: Optional[Dict[str, str]] = None) -> str:
 
 class ConversationStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        rasa_guards.install()
+        guards.install()
         action_endpoint.install()
-        rasa_speedups.install()
+        speedups.install()
         if len(args) < 3 and not kwargs.get("host") and "db" not in kwargs:
             kwargs["host"] = database_url()  # endpoints.yml gives no database
         self._broken: Optional[Exception] = None

@@ -125,7 +125,7 @@ def install() -> bool:
     if _installed:
         return True
     if not rasa.__version__.startswith(SUPPORTED_RASA):
-        logger.warning("bot.rasa_guards: Rasa %s is not %sx; store and action guards NOT installed",
+        logger.warning("bot.rasa.guards: Rasa %s is not %sx; store and action guards NOT installed",
                        rasa.__version__, SUPPORTED_RASA)
         return False
     Agent._create_tracker_store = staticmethod(_strict_tracker_store)
