@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -170,10 +169,9 @@ def cmd_privacy_purge(args) -> int:
     except ValueError as exc:
         print(f"✗ {exc}（--days 或 {privacy.RETENTION_ENV}）", file=sys.stderr)
         return 2
-    url = os.environ.get("TRACKER_DB_URL")
-    if not url:
-        print("✗ 没有设置 TRACKER_DB_URL（对话记录所在的数据库）", file=sys.stderr)
-        return 2
+    from bot.rasa.tracker_store import database_url
+
+    url = database_url()  # TRACKER_DB_URL, else the embedded var/tracker.db, as the Rasa server
     cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
     count = privacy.purge_events(get_engine(url), older_than=cutoff, dry_run=args.dry_run)
     when = cutoff.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")

@@ -30,7 +30,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Text
 
@@ -42,6 +41,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import QueuePool
 
 from bot.rasa import action_endpoint, guards, speedups
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +61,7 @@ DEFAULT_SQLITE_FILE = Path("var") / "tracker.db"  # relative to the folder Rasa 
 
 def database_url(env: Optional[Dict[str, str]] = None) -> str:
     """TRACKER_DB_URL, or the embedded default (SQLite under var/, the folder made if missing)."""
-    env = os.environ if env is None else env
-    url = (env.get("TRACKER_DB_URL") or "").strip()
+    url = Settings.from_env(env).tracker_db_url
     if url:
         return url
     DEFAULT_SQLITE_FILE.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.settings import Settings
 from bot.web.lockout import lock_status, record_failure
 from bot.web.models import LoginAttempt, User, WebSession
 from policies_kb.models import utcnow
@@ -179,12 +179,7 @@ def authenticate(*, session: Session, username: str, password: str, ip: str = ""
 # ---- sessions ------------------------------------------------------------------------------
 
 def session_lifetime() -> dt.timedelta:
-    try:
-        hours = float(os.environ.get("CONSOLE_SESSION_HOURS") or 12)
-    except ValueError:
-        logger.error("CONSOLE_SESSION_HOURS=%r is not a number; using 12", os.environ.get("CONSOLE_SESSION_HOURS"))
-        hours = 12.0
-    return dt.timedelta(hours=hours)
+    return dt.timedelta(hours=Settings.from_env().console_session_hours)
 
 
 def _digest(token: str) -> str:

@@ -10,13 +10,13 @@ import asyncio
 import functools
 import hmac
 import logging
-import os
 from typing import Any, Callable, Optional, Tuple
 from urllib.parse import quote
 
 from sanic import response
 from sanic.request import Request
 
+from bot.settings import Settings
 from bot.web import render
 from bot.web.accounts import ROLES, CurrentUser, load_session
 from policies_kb.db import session_scope
@@ -91,7 +91,7 @@ def login_url(request: Request) -> str:
 
 
 def cookie_secure(request: Request) -> bool:
-    return request.scheme == "https" or os.environ.get("CONSOLE_COOKIE_SECURE", "").lower() in ("1", "true", "yes")
+    return request.scheme == "https" or Settings.from_env().console_cookie_secure
 
 
 def set_cookie(request: Request, resp, name: str, value: str, max_age: int, path: str = COOKIE_PATH) -> None:
