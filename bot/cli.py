@@ -161,7 +161,7 @@ def cmd_match(args) -> int:
 
 
 def cmd_privacy_purge(args) -> int:
-    from policies_kb import privacy
+    from bot.rasa import privacy
     from policies_kb.db import get_engine
 
     try:

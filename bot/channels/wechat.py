@@ -38,7 +38,7 @@ from bot.channels.wechat_store import make_store
 from bot.channels.wechat_text import is_more_request, pick_option, render_messages, split_reply
 from bot.channels.wechat_turns import Turns, mask_openid
 from bot.limits import STORE_UNAVAILABLE_REPLY, too_long_reply
-from policies_kb.privacy import mask_pii
+from bot.rasa.privacy import mask_pii
 from bot.rasa.guards import ConversationStoreUnavailable
 
 logger = logging.getLogger(__name__)

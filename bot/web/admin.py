@@ -30,7 +30,8 @@ from bot.web import admin_editor as editor
 from bot.web.auth import login_required, run_db
 from bot.web.body import FORM_LIMIT, add_route as bounded_route
 from bot.web.render import render
-from policies_kb import analytics, loader, sources, store
+from bot.rasa import analytics
+from policies_kb import loader, sources, store
 from policies_kb.db import get_engine, session_scope
 from policies_kb.models import Policy, PolicyVersion
 from policies_kb.profile import ProfileError

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from bot import vocabulary
 from policies_kb import loader
-from policies_kb.privacy import mask_pii
+from bot.rasa.privacy import mask_pii
 from policies_kb.report_csv import CSV_TABLES, neutralise, to_csv  # noqa: F401 (the console's names)
 
 logger = logging.getLogger(__name__)
