@@ -35,8 +35,11 @@ class ActionAnswerPolicies(Action):
         named = present.mentioned(results, asked_text)
         if kind and not named:
             named = topic_pick(asked_text, results)
-        if not kind and named and faq_answer(named[0], asked_text):
-            kind = "faq"  # "担保贷款利息谁出": the policy's own answer to that question
+        # "担保贷款利息谁出", or "利息咋算" after the loan answer: a policy's own answer to that
+        # question (its `faq`) comes before any list or generic fact
+        answering = [r for r in (named or results) if r.status != EXPIRED and faq_answer(r, asked_text)]
+        if answering:
+            named, kind = answering[:1], "faq"
         page = int(tracker.get_slot("page") or 1)
         focus = results
         ended = [r for r in named if r.status == EXPIRED]

@@ -125,16 +125,27 @@ def chunks(lines: List[str], limit: int = MAX_CHARS) -> List[str]:
     return messages
 
 
+MAX_NAMED = 2  # policies the owner named that lead the answer
+VERDICT_ICONS = {ELIGIBLE: "✅", POSSIBLE: "🔶", INELIGIBLE: "❌", EXPIRED: "⏹"}
+
+
 def answer_messages(report: MatchReport, families: Iterable[str], page: int = 1,
                     first: Sequence[str] = ()) -> List[str]:
-    """The bot's answer for a family question, split into WeChat-sized messages; the policies
-    in `first` (the ones the owner named) lead their group."""
+    """The bot's answer for a family question, split into WeChat-sized messages. The policies in
+    `first` (the ones the owner named: "增值税要交吗") come before everything else, each with its
+    verdict; the rest of the family follows by verdict."""
     families = list(families)
     results = select(report, families)
-    results.sort(key=lambda r: 0 if r.policy_id in first else 1)
+    named = [r for r in results if r.policy_id in first][:MAX_NAMED]
+    results = [r for r in results if r not in named]
     groups = {status: [r for r in results if r.status == status] for status in (ELIGIBLE, POSSIBLE, INELIGIBLE, EXPIRED)}
     start, stop = (page - 1) * PER_GROUP, page * PER_GROUP
     lines: List[str] = []
+    if named and page == 1:
+        lines.append("您问到的：")
+        lines += ["• " + VERDICT_ICONS[r.status] + " " + one_line(r)[2:] for r in named]
+        if any(groups.values()):
+            lines.append("同类的其他政策：")
     titles = {ELIGIBLE: "✅ 您符合：", POSSIBLE: "🔶 要看情况（还差一点信息）：", INELIGIBLE: "❌ 暂不符合：",
               EXPIRED: "⏹ 已结束（不能再申请）："}
     more = 0

@@ -85,3 +85,17 @@ def test_a_question_the_policy_answers_itself_gets_that_answer_first(kb_url):
                                                        text="担保贷款利息谁出", intent="ask_guaranteed_loan"))
     first = messages[0]["text"]
     assert first.startswith("「创业担保贷款及财政贴息」：利息由财政补贴一部分")
+
+
+def test_a_frequent_question_without_the_policys_name_gets_its_answer(kb_url):
+    messages, _ = run(ActionAnswerPolicies(), tracker({"current_family": "ask_guaranteed_loan", "identities": ["退役军人"]},
+                                                      text="利息咋算", intent="ask_guaranteed_loan"))
+    assert messages[0]["text"].startswith("「创业担保贷款及财政贴息」：利息由财政补贴一部分（贴息）")
+
+
+def test_the_policy_the_owner_named_leads_the_family_answer(kb_url):
+    messages, _ = run(ActionAnswerPolicies(), tracker(
+        {"current_family": "ask_tax_relief", "entity_type": "个体工商户", "monthly_sales": 8},
+        text="个体户月销售8万增值税要交吗", intent="ask_tax_relief"))
+    first = messages[0]["text"]
+    assert first.startswith("您问到的：") and first.index("免征增值税") < first.index("个人所得税减半")
