@@ -148,7 +148,7 @@ def route_events(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dic
         set_slot(tracker, events, "page", int(tracker.get_slot("page") or 1) + 1)
         set_slot(tracker, events, "route", "answer")
         return events
-    if fee_events(tracker, events) or open_question_events(tracker, events):
+    if faq_events(tracker, events) or fee_events(tracker, events) or open_question_events(tracker, events):
         return events
     if intent == "request_human" and not HUMAN_WORDS.search(text) and not text.startswith("/"):
         set_slot(tracker, events, "route", "help")  # "你们这个机器人能干啥" is not a request for a person
@@ -192,6 +192,22 @@ def latin_events(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) 
     return [SlotSet("current_family", FAMILY_INTENTS[family]), SlotSet("asked_slot", None),
             SlotSet("current_policy", None), SlotSet("questions_asked", 0), SlotSet("question_text", text),
             SlotSet("page", None), SlotSet("route", "answer")]
+
+
+def faq_events(tracker: Tracker, events: List[Dict[Text, Any]]) -> bool:
+    """"要抵押不" after the loan answer: a question one of the open family's policies answers in
+    its own `faq` is that family's question, whatever NLU made of the short text."""
+    family, text = tracker.get_slot("current_family"), re.sub(r"\s", "", latest_text(tracker))
+    if not family or family == "find_policies" or len(text) > 30:
+        return False
+    report = match_tracker(tracker)
+    for r in present.select(report, present.families_for(family)):
+        if any(word and word in text for item in r.record.data.get("faq") or [] for word in item.get("ask") or []):
+            for slot, value in (("asked_slot", None), ("current_policy", r.policy_id), ("question_text", text),
+                                ("page", None), ("route", "answer")):
+                set_slot(tracker, events, slot, value)
+            return True
+    return False
 
 
 def family_events(tracker: Tracker) -> List[Dict[Text, Any]]:

@@ -208,3 +208,13 @@ def test_handoff_summary_names_the_question_not_the_bare_answer_after_it(kb_url)
               {"event": "user", "text": "转人工", "parse_data": {"intent": {"name": "request_human"}}}]
     _, slots = run(ActionHandoff(), tracker({"question_text": "我开个早餐店想贷点款"}, events=events, intent="request_human"))
     assert "问题：我开个早餐店想贷点款（之后补充：6万）" in slots["handoff_summary"]
+
+
+def test_a_short_follow_up_the_policy_answers_is_a_question_not_a_no(kb_url):
+    # "要抵押不" reads as "deny" to NLU; the loan's own faq answers it
+    t = tracker({"current_family": "ask_guaranteed_loan", "asked_slot": "entity_type"}, text="要抵押不", intent="deny")
+    _, slots = run(ValidateSlotMappings(), t)
+    assert slots["route"] == "answer" and slots["asked_slot"] is None and slots["question_text"] == "要抵押不"
+    messages, _ = run(ActionAnswerPolicies(), tracker({"current_family": "ask_guaranteed_loan", "question_text": "要抵押不"},
+                                                      text="要抵押不", intent="deny"))
+    assert "一般不用房产抵押" in messages[0]["text"]
