@@ -14,27 +14,27 @@ from tests.support import servers
 @pytest.fixture
 def kb_url(tmp_path, monkeypatch):
     """A fresh database with the repo's policies imported, set as DATABASE_URL."""
-    from policies_kb import loader, store
+    from policies_kb import loader, workflow
     from policies_kb.db import migrate, session_scope
 
     url = f"sqlite:///{tmp_path / 'policies.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     migrate(url)
     with session_scope(url) as session:
-        store.import_files(session=session, paths=loader.policy_files(), actor="test")
+        workflow.import_files(session=session, paths=loader.policy_files(), actor="test")
     return url
 
 
 @pytest.fixture(scope="session")
 def session_kb_url():
     """One imported knowledge base for the servers of the whole test session."""
-    from policies_kb import loader, store
+    from policies_kb import loader, workflow
     from policies_kb.db import migrate, session_scope
 
     url = f"sqlite:///{tempfile.mkdtemp(prefix='zct-kb-')}/policies.db"
     migrate(url)
     with session_scope(url) as session:
-        store.import_files(session=session, paths=loader.policy_files(), actor="test")
+        workflow.import_files(session=session, paths=loader.policy_files(), actor="test")
     return url
 
 
