@@ -301,4 +301,12 @@ def dump_yaml(data: Dict[str, Any]) -> str:
              "overlays", "summary", "benefit", "to_confirm", "conditions", "exclusive_with", "apply", "faq", "keywords"]
     ordered = {k: data[k] for k in order if k in data and data[k] is not None or k == "effective_to" and k in data}
     ordered.update({k: v for k, v in data.items() if k not in ordered and v is not None})
-    return yaml.safe_dump(ordered, allow_unicode=True, sort_keys=False, width=100)
+    return yaml.dump(ordered, Dumper=_NoAliases, allow_unicode=True, sort_keys=False, width=100)
+
+
+class _NoAliases(yaml.SafeDumper):
+    """Import refuses anchors and aliases (sources.py), so a dump never writes them, even when
+    one list object appears twice."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True

@@ -85,4 +85,9 @@ def render(data: Mapping[str, Any], template: Optional[str] = None) -> str:
         return loader.dump_yaml(dict(data))
     out = io.StringIO()
     y.dump(_merge(tree, dict(data)), out)
+    # A merged value keeps its old scalar style, which ruamel cannot always write back faithfully
+    # (e.g. a folded text that now starts with spaces): the content must never change.
+    doc, errors = loader.parse_text(out.getvalue(), "（导出）")
+    if errors or doc is None or loader.normalize(doc.data) != loader.normalize(dict(data)):
+        return loader.dump_yaml(dict(data))
     return out.getvalue()
