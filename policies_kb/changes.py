@@ -15,10 +15,6 @@ from policies_kb import profile as profile_mod
 
 # Fields whose lists are sets: their order changes nothing for the owner.
 UNORDERED = {"keywords", "exclusive_with"}
-DOC_ORDER = ["id", "name", "family", "status", "issuer", "doc_numbers", "source_url", "region",
-             "effective_from", "effective_to", "effective_note", "continuation_unconfirmed", "replaced_by",
-             "overlays", "summary", "benefit", "to_confirm", "conditions", "exclusive_with", "apply", "faq",
-             "keywords"]
 NESTED = ("benefit", "apply")
 
 
@@ -102,8 +98,8 @@ def field_changes(old: Optional[Mapping[str, Any]], new: Optional[Mapping[str, A
     """The changes from `old` to `new` (None: a policy that does not exist yet), in the order
     the editor shows the fields. Each: {field, kind: value|list, before/after | removed/added}."""
     old, new = dict(old or {}), dict(new or {})
-    keys = [k for k in DOC_ORDER if k in old or k in new]
-    keys += sorted(k for k in set(old) | set(new) if k not in DOC_ORDER)
+    keys = [k for k in loader.DOC_ORDER if k in old or k in new]
+    keys += sorted(k for k in set(old) | set(new) if k not in loader.DOC_ORDER)
     out = []
     for key in keys:
         if key in NESTED and isinstance(old.get(key, {}), dict) and isinstance(new.get(key, {}), dict):

@@ -57,7 +57,8 @@ def validate(node: Any, path: str = "conditions") -> List[Tuple[str, str]]:
     groups = [k for k in ("all", "any", "not") if k in node]
     if groups:
         if len(node) != 1:
-            return [(path, f"一组条件只能是“{GROUP_WORDS[groups[0]]}”一种，多了：{'、'.join(map(str, sorted(set(node) - {groups[0]})))}")]
+            extra = "、".join(map(str, sorted(set(node) - {groups[0]})))
+            return [(path, f"一组条件只能是“{GROUP_WORDS[groups[0]]}”一种，多了：{extra}")]
         key = groups[0]
         if key == "not":
             return validate(node["not"], f"{path}.not")
@@ -69,11 +70,13 @@ def validate(node: Any, path: str = "conditions") -> List[Tuple[str, str]]:
         return errors
     unknown_keys = set(node) - {"field", "op", "value", "label"}
     if unknown_keys:
-        errors.append((path, f"条件里有不认识的项：{'、'.join(map(str, sorted(unknown_keys)))}（可用：field 画像字段、op 比较方式、value 取值、label 说明）"))
+        errors.append((path, f"条件里有不认识的项：{'、'.join(map(str, sorted(unknown_keys)))}"
+                             "（可用：field 画像字段、op 比较方式、value 取值、label 说明）"))
     field, op = node.get("field"), node.get("op")
     specs = profile_mod.field_specs()
     if field not in specs:
-        return errors + [(path, f"画像里没有字段 {field!r}；可用：{'、'.join(f'{k}（{profile_mod.field_title(k)}）' for k in specs)}")]
+        known = "、".join(f"{k}（{profile_mod.field_title(k)}）" for k in specs)
+        return errors + [(path, f"画像里没有字段 {field!r}；可用：{known}")]
     if op not in OPS:
         return errors + [(path, f"不认识的比较方式 {op!r}；可用：{'、'.join(f'{k}（{w}）' for k, w in OP_WORDS.items())}")]
     if not node.get("label"):

@@ -37,6 +37,10 @@ KNOWN_KEYS = set(REQUIRED) | {"source_url", "effective_to", "continuation_unconf
                               "overlays", "to_confirm", "exclusive_with", "keywords", "version",
                               "updated_by", "faq", "effective_note"}
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+# The order of a policy file's keys, as admins read them (dumps and diffs follow it).
+DOC_ORDER = ("id", "name", "family", "status", "issuer", "doc_numbers", "source_url", "region", "effective_from",
+             "effective_to", "effective_note", "continuation_unconfirmed", "replaced_by", "overlays", "summary",
+             "benefit", "to_confirm", "conditions", "exclusive_with", "apply", "faq", "keywords")
 # What the editor calls each field of a policy document: messages and diffs use these words.
 FIELD_TITLES = {
     "id": "政策 ID", "name": "政策名称", "family": "类别", "status": "状态", "issuer": "发文机关",
@@ -274,7 +278,8 @@ def validate_refs(docs: List[SourceDoc], known_ids: Iterable[str]) -> List[KbErr
                 errors.append(KbError(doc.path, doc.line(key), f"“{field_title(key)}”指向不存在的政策 {ref!r}"))
         for i, ref in enumerate(doc.data.get("exclusive_with") or []):
             if ref not in ids:
-                errors.append(KbError(doc.path, doc.line(f"exclusive_with[{i}]"), f"“{field_title('exclusive_with')}”指向不存在的政策 {ref!r}"))
+                errors.append(KbError(doc.path, doc.line(f"exclusive_with[{i}]"),
+                                      f"“{field_title('exclusive_with')}”指向不存在的政策 {ref!r}"))
     return errors
 
 
@@ -292,21 +297,3 @@ def normalize(data: Dict[str, Any]) -> Dict[str, Any]:
     out.pop("version", None)
     out.pop("updated_by", None)
     return out
-
-
-def dump_yaml(data: Dict[str, Any]) -> str:
-    """Serialise a policy document in the same key order admins read in the files."""
-    order = ["id", "name", "family", "status", "issuer", "doc_numbers", "source_url", "region",
-             "effective_from", "effective_to", "effective_note", "continuation_unconfirmed", "replaced_by",
-             "overlays", "summary", "benefit", "to_confirm", "conditions", "exclusive_with", "apply", "faq", "keywords"]
-    ordered = {k: data[k] for k in order if k in data and data[k] is not None or k == "effective_to" and k in data}
-    ordered.update({k: v for k, v in data.items() if k not in ordered and v is not None})
-    return yaml.dump(ordered, Dumper=_NoAliases, allow_unicode=True, sort_keys=False, width=100)
-
-
-class _NoAliases(yaml.SafeDumper):
-    """Import refuses anchors and aliases (sources.py), so a dump never writes them, even when
-    one list object appears twice."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True

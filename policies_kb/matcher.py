@@ -50,7 +50,8 @@ class PolicyRecord:
         tree = data.get("conditions") or {"all": []}
         if region_leaves:
             tree = {"all": region_leaves + [tree]}
-        return cls(data=data, tree=tree, start=loader._as_date(data.get("effective_from")), end=loader._as_date(data.get("effective_to")))
+        return cls(data=data, tree=tree, start=loader._as_date(data.get("effective_from")),
+                   end=loader._as_date(data.get("effective_to")))
 
     @property
     def id(self) -> str:

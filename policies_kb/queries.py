@@ -106,7 +106,8 @@ def policy_list(*, session: Session, filters: Dict[str, str]) -> Dict[str, Any]:
         if row.policy_id not in pending and row.version > live_versions.get(row.policy_id, 0):
             pending[row.policy_id] = version_dict(row)
     rows = [{**p, "pending": pending.get(p["id"])} for p in live if _matches(p, filters, pending)]
-    return {"rows": rows, "total": len(live), "new_drafts": [v for pid, v in pending.items() if pid not in live_versions],
+    new_drafts = [v for pid, v in pending.items() if pid not in live_versions]
+    return {"rows": rows, "total": len(live), "new_drafts": new_drafts,
             "review_count": sum(v["state"] == "in_review" for v in pending.values()),
             "rollbacks": recent_rollbacks(session=session)}
 

@@ -11,7 +11,9 @@ import copy
 import datetime as dt
 import io
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional
+
+import yaml
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -82,12 +84,28 @@ def render(data: Mapping[str, Any], template: Optional[str] = None) -> str:
     y = _yaml()
     tree = y.load(template) if template else None
     if not isinstance(tree, CommentedMap):
-        return loader.dump_yaml(dict(data))
+        return plain(dict(data))
     out = io.StringIO()
     y.dump(_merge(tree, dict(data)), out)
     # A merged value keeps its old scalar style, which ruamel cannot always write back faithfully
     # (e.g. a folded text that now starts with spaces): the content must never change.
     doc, errors = loader.parse_text(out.getvalue(), "（导出）")
     if errors or doc is None or loader.normalize(doc.data) != loader.normalize(dict(data)):
-        return loader.dump_yaml(dict(data))
+        return plain(dict(data))
     return out.getvalue()
+
+
+def plain(data: Dict[str, Any]) -> str:
+    """A policy with no file to merge into, in the key order admins read in the files."""
+    ordered = {k: data[k] for k in loader.DOC_ORDER
+               if k in data and (data[k] is not None or k == "effective_to")}  # an open end is written as null
+    ordered.update({k: v for k, v in data.items() if k not in ordered and v is not None})
+    return yaml.dump(ordered, Dumper=_NoAliases, allow_unicode=True, sort_keys=False, width=100)
+
+
+class _NoAliases(yaml.SafeDumper):
+    """Import refuses anchors and aliases (sources.py), so a dump never writes them, even when
+    one list object appears twice."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True

@@ -93,56 +93,45 @@ def get_version(*, session: Session, policy_id: str, version: int) -> PolicyVers
 
 # ---- import: deploy (live at once) or proposal (waits for review) ---------------------------
 
-def _changed_docs(session: Session, docs: List[SourceDoc], parse_errors: Optional[List[KbError]]):
-    """Validate all docs together (one error anywhere: KbValidationError, nothing changes);
-    return (changed [(doc, normalized data, live row or None)], unchanged ids)."""
+def _import(session: Session, docs: List[SourceDoc], actor: str, why: str,
+            parse_errors: Optional[List[KbError]], deploy: bool) -> Dict[str, List[str]]:
+    """Validate all docs together (one error anywhere: KbValidationError, nothing changes),
+    then add a version for each doc that differs from the live policy."""
     live = {row.id: row for row in session.scalars(select(Policy))}
     errors = list(parse_errors or []) + loader.validate_docs(docs, known_ids=set(live))
     if errors:
         raise KbValidationError(errors)
-    changed, unchanged = [], []
+    latest = _latest_versions(session)
+    report: Dict[str, List[str]] = {"created": [], "updated": [], "unchanged": []}
     for doc in docs:
         data = loader.normalize(doc.data)
         row = live.get(data["id"])
         if row is not None and row.data == data:
-            unchanged.append(data["id"])
-        else:
-            changed.append((doc, data, row))
-    return changed, unchanged
+            report["unchanged"].append(data["id"])
+            continue
+        version = latest.get(data["id"], 0) + 1
+        session.add(PolicyVersion(policy_id=data["id"], version=version, state="published" if deploy else "in_review",
+                                  data=data, created_at=utcnow(), created_by=actor, note=why or "导入"))
+        if deploy:
+            _make_live(session, data, version, actor)
+        _audit(session, actor, "import" if deploy else "propose_import", data["id"], version, why, {"file": doc.path})
+        report["updated" if row is not None else "created"].append(data["id"])
+    if deploy and (report["created"] or report["updated"]):
+        _bump(session)  # one knowledge-base version per import
+    return report
 
 
 def deploy_docs(*, session: Session, docs: List[SourceDoc], actor: str, why: str = "",
                 parse_errors: Optional[List[KbError]] = None) -> Dict[str, List[str]]:
     """The deploy path: the files are live at once (audited as `import`)."""
-    changed, unchanged = _changed_docs(session, docs, parse_errors)
-    latest = _latest_versions(session)
-    report: Dict[str, List[str]] = {"created": [], "updated": [], "unchanged": unchanged}
-    for doc, data, row in changed:
-        version = latest.get(data["id"], 0) + 1
-        session.add(PolicyVersion(policy_id=data["id"], version=version, state="published", data=data,
-                                  created_at=utcnow(), created_by=actor, note=why or "导入"))
-        _make_live(session, data, version, actor)
-        _audit(session, actor, "import", data["id"], version, why, {"file": doc.path})
-        report["updated" if row is not None else "created"].append(data["id"])
-    if changed:
-        _bump(session)  # one knowledge-base version per import
-    return report
+    return _import(session, docs, actor, why, parse_errors, deploy=True)
 
 
 def propose_docs(*, session: Session, docs: List[SourceDoc], actor: str, why: str = "",
                  parse_errors: Optional[List[KbError]] = None) -> Dict[str, List[str]]:
     """An admin's import: every changed file becomes a version waiting for a second admin,
-    exactly like a submitted edit. Nothing is live yet."""
-    changed, unchanged = _changed_docs(session, docs, parse_errors)
-    latest = _latest_versions(session)
-    report: Dict[str, List[str]] = {"created": [], "updated": [], "unchanged": unchanged}
-    for doc, data, row in changed:
-        version = latest.get(data["id"], 0) + 1
-        session.add(PolicyVersion(policy_id=data["id"], version=version, state="in_review", data=data,
-                                  created_at=utcnow(), created_by=actor, note=why or "导入"))
-        _audit(session, actor, "propose_import", data["id"], version, why, {"file": doc.path})
-        report["updated" if row is not None else "created"].append(data["id"])
-    return report
+    exactly like a submitted edit (audited as `propose_import`). Nothing is live yet."""
+    return _import(session, docs, actor, why, parse_errors, deploy=False)
 
 
 def import_files(*, session: Session, paths: List[Path], actor: str, why: str = "") -> Dict[str, List[str]]:

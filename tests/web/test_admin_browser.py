@@ -151,7 +151,8 @@ def test_an_import_is_reviewed_field_by_field_with_its_regression_cases(console,
     words (a list merely re-ordered does not show) and the regression case the change breaks."""
     path = next(p for p in loader.policy_files() if p.stem == POLICY)
     text = path.read_text(encoding="utf-8")
-    stricter = text.replace("field: employees\n          op: gt\n          value: 0", "field: employees\n          op: gt\n          value: 50")
+    leaf = "field: employees\n          op: gt\n          value: "
+    stricter = text.replace(leaf + "0", leaf + "50")
     keywords = next(line for line in text.splitlines() if line.startswith("keywords: ["))
     words = keywords[len("keywords: ["):-1].split(", ")
     stricter = stricter.replace(keywords, "keywords: [" + ", ".join(reversed(words)) + "]")
