@@ -20,7 +20,7 @@ BEIJING = dt.timezone(dt.timedelta(hours=8))
 VERSION_STATES = {"draft": "草稿", "in_review": "待审核", "published": "现行", "superseded": "历史版本",
                   "rejected": "已退回"}
 ACTION_NAMES = {"import": "导入", "propose_import": "导入（待审核）", "save_draft": "保存草稿", "submit": "提交审核",
-                "publish": "发布", "reject": "退回", "rollback": "回滚", "retire": "废止"}
+                "publish": "发布", "reject": "退回", "rollback": "回滚"}
 OPEN_STATES = ("draft", "in_review")
 
 
