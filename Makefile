@@ -22,7 +22,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 MODEL := models/zct.tar.gz
 
-.PHONY: help setup kb model run shell test test-fast nlu-eval bench clean
+.PHONY: help setup kb model run shell test test-fast nlu-eval bench clean browser-deps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -75,7 +75,10 @@ shell: setup ## chat with the running bot in the terminal
 nlu-eval: model ## intent macro-F1 and entity accuracy on both held-out sets, per style (fails below 0.90)
 	$(PY) -m bot nlu-eval --model $(MODEL) --data tests/nlu_heldout tests/nlu_blind --min-f1 0.90
 
-test: kb model ## every test: unit, integration (real servers), stories, NLU evaluation
+browser-deps: ## Debian chromium + fonts-noto-cjk for the browser tests (apt when missing)
+	bash scripts/browser_deps.sh
+
+test: kb model browser-deps ## every test: unit, integration (real servers), browser, NLU evaluation
 	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory nlu-eval
 

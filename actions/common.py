@@ -6,12 +6,11 @@ from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 
+from bot import vocabulary
 from policies_kb import matcher, normalize
 from policies_kb.matcher import MatchReport
 
-PROFILE_SLOTS = ["entity_type", "industry", "identities", "employees", "monthly_sales", "taxpayer_type",
-                 "insured_as", "region", "registered_on", "first_startup", "has_ip",
-                 "annual_taxable_income", "total_assets"]
+PROFILE_SLOTS = vocabulary.profile_slots()
 
 
 def field_slot(field: str) -> str:

@@ -1,5 +1,5 @@
 """转人工: summarise the profile and the question for the operator, then stay quiet
-(bot/handoff_policy.py) until the hotline console releases the conversation."""
+(bot/rasa/handoff_policy.py) until the hotline console releases the conversation."""
 from __future__ import annotations
 
 import time

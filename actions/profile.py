@@ -81,7 +81,7 @@ class ProfileSlotValidation:
         text = (tracker.latest_message or {}).get("text") or ""
         if not re.search(r"年", text):  # NLU guessed "yearly" for a bare "6万": keep it as said
             return {"annual_sales": None, "monthly_sales": yearly}
-        return {"annual_sales": yearly, "monthly_sales": round(yearly / 12, 2)}
+        return {"annual_sales": yearly, "monthly_sales": normalize.monthly_from_annual(yearly)}
 
     def validate_annual_taxable_income(self, value, dispatcher, tracker, domain):
         return self._keep(tracker, "annual_taxable_income", normalize.parse_wan(value))

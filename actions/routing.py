@@ -3,7 +3,6 @@ action_validate_slot_mappings): an answer to the question the bot asked, "更多
 follow-up, "取消" while waiting for a human, or a new question setting its family."""
 from __future__ import annotations
 
-import os
 import re
 import time
 from typing import Any, Dict, List, Text
@@ -15,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import understand
 from actions.facts import amounts_from_text, bool_fact, owner_identities, set_slot, unsolicited_facts
 from actions.common import field_slot, latest_text, match_tracker, previous_value
+from bot.settings import Settings
 from policies_kb import loader, matcher, present
 
 # Intents whose rules answer with the policy list (data/rules/rules.yml).
@@ -24,10 +24,10 @@ NEW_QUESTION_INTENTS = MATCHING_INTENTS | {"report_illegal_fee", "request_human"
                                            "ask_business_registration"}
 COMPLAINT = re.compile(r"(乱收|乱罚|摊派|强制.{0,6}(交|收)|非让我交|非要我交|逼.{0,3}交).{0,20}|(举报|投诉|反映).{0,10}(费|罚)|(费|罚款).{0,16}(举报|投诉|去哪反映|合理吗)")
 HUMAN_WORDS = re.compile(r"人工|真人|客服|工作人员|找人|转人|有人吗|活人|接线员|坐席")
-HANDOFF_TIMEOUT_MINUTES = float(os.environ.get("HANDOFF_TIMEOUT_MINUTES", "30"))
+HANDOFF_TIMEOUT_MINUTES = Settings.from_env().handoff_timeout_minutes
 # "人呢" while waiting for a person is told what happens (utter_handoff_waiting), never silence;
 # HANDOFF_WAITING_REPLY=0 keeps the bot quiet while a human holds the conversation.
-WAITING_REPLY = (os.environ.get("HANDOFF_WAITING_REPLY") or "1") == "1"  # empty (.env.example): default
+WAITING_REPLY = Settings.from_env().handoff_waiting_reply
 
 
 def _intent(tracker: Tracker) -> str:

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import uuid
 
 import requests
+
+from bot.settings import Settings
 
 
 def render(message: dict) -> str:
@@ -21,7 +22,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sender", default=f"shell-{uuid.uuid4().hex[:8]}")
     args = parser.parse_args(argv)
     # Production REST needs the channel's token (bot/channels/rest.py).
-    token = os.environ.get("ZCT_REST_TOKEN")
+    token = Settings.from_env().rest_token
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     print("政策通（输入 /quit 退出；回复数字选择按钮）")
     buttons: list = []

@@ -12,13 +12,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 from policies_kb import loader, queries, workflow
-from policies_kb.db import migrate, session_scope
+from bot.web.db import migrate  # every table, old databases adopted: `make kb` migrates it all
+from policies_kb.db import session_scope
 from policies_kb.profile import ProfileError
 
 
@@ -171,7 +171,7 @@ def cmd_match(args) -> int:
 
 
 def cmd_privacy_purge(args) -> int:
-    from policies_kb import privacy
+    from bot.rasa import privacy
     from policies_kb.db import get_engine
 
     try:
@@ -179,10 +179,9 @@ def cmd_privacy_purge(args) -> int:
     except ValueError as exc:
         print(f"✗ {exc}（--days 或 {privacy.RETENTION_ENV}）", file=sys.stderr)
         return 2
-    url = os.environ.get("TRACKER_DB_URL")
-    if not url:
-        print("✗ 没有设置 TRACKER_DB_URL（对话记录所在的数据库）", file=sys.stderr)
-        return 2
+    from bot.rasa.tracker_store import database_url
+
+    url = database_url()  # TRACKER_DB_URL, else the embedded var/tracker.db, as the Rasa server
     cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
     count = privacy.purge_events(get_engine(url), older_than=cutoff, dry_run=args.dry_run)
     when = cutoff.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")

@@ -15,7 +15,6 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES
 from rasa.shared.nlu.training_data.message import Message
 
-from bot import rasa_speedups  # noqa: F401  (see module docstring)
 from policies_kb import normalize
 
 NUMBER_ENTITIES = {"employees": normalize.parse_count, "monthly_sales": normalize.parse_wan,

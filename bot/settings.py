@@ -1,4 +1,11 @@
-"""Runtime profile and the secrets each profile needs.
+"""Every setting of the bot's processes, typed, from the environment (.env.example lists them).
+
+`Settings.from_env()` is the one place that reads them; a value that does not parse is logged
+and replaced by its default (a typo must never switch a limit off). The knowledge base's own
+DATABASE_URL stays with it (policies_kb/db.py), the WeChat channel's group with it
+(bot/channels/wechat_settings.py).
+
+Runtime profile and the secrets each profile needs:
 
 One setting picks the profile: `ZCT_ENV=production` (anything else, or nothing, is development).
 Development is the embedded default: loopback only, REST open for `make shell`. Production is
@@ -8,10 +15,13 @@ the server refuses to start rather than run half-protected.
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import List, Mapping, Optional, Sequence
+from typing import FrozenSet, List, Mapping, Optional, Sequence
+
+logger = logging.getLogger(__name__)
 
 # Values people leave in config files; a secret that is one of these protects nothing.
 _PLACEHOLDERS = {"changeme", "change-me", "change_me", "secret", "password", "token", "test", "example",
@@ -31,6 +41,29 @@ def secret_problem(value: Optional[str]) -> Optional[str]:
     return None
 
 
+def _positive(env: Mapping[str, str], name: str, default, cast=float):
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = cast(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        logger.error("%s=%r is not a positive number, using %s", name, raw, default)
+        return default
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    return default if not raw else raw in ("1", "true", "yes", "on")
+
+
+def _origins(raw: str) -> FrozenSet[str]:
+    return frozenset(o.strip().rstrip("/") for o in raw.split(",") if o.strip() and o.strip() != "*")
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str = "development"
@@ -39,6 +72,14 @@ class Settings:
     action_token: str = field(default="", repr=False)
     rest_token: str = field(default="", repr=False)
     wechat: Mapping[str, str] = field(default_factory=dict, repr=False)
+    tracker_db_url: str = ""               # empty: sqlite var/tracker.db (bot/rasa/tracker_store.py)
+    max_message_chars: int = 1000          # longer messages get a polite "太长了", no NLU
+    action_timeout: float = 5.0            # seconds per action-server call
+    handoff_timeout_minutes: float = 30.0  # nobody answered a 转人工 → back to the bot
+    handoff_waiting_reply: bool = True     # "人呢" while waiting gets an answer
+    console_session_hours: float = 12.0
+    console_cookie_secure: bool = False    # Secure cookies even when the request looks like http
+    cors_origins: FrozenSet[str] = frozenset()
 
     @property
     def production(self) -> bool:
@@ -54,6 +95,14 @@ class Settings:
             action_token=env.get("ACTION_SERVER_TOKEN", ""),
             rest_token=env.get("ZCT_REST_TOKEN", ""),
             wechat={k: env.get(k, "") for k in ("WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_SECRET", "WECHAT_AES_KEY")},
+            tracker_db_url=(env.get("TRACKER_DB_URL") or "").strip(),
+            max_message_chars=_positive(env, "ZCT_MAX_MESSAGE_CHARS", cls.max_message_chars, int),
+            action_timeout=_positive(env, "ZCT_ACTION_TIMEOUT", cls.action_timeout),
+            handoff_timeout_minutes=_positive(env, "HANDOFF_TIMEOUT_MINUTES", cls.handoff_timeout_minutes),
+            handoff_waiting_reply=_flag(env, "HANDOFF_WAITING_REPLY", cls.handoff_waiting_reply),
+            console_session_hours=_positive(env, "CONSOLE_SESSION_HOURS", cls.console_session_hours),
+            console_cookie_secure=_flag(env, "CONSOLE_COOKIE_SECURE", cls.console_cookie_secure),
+            cors_origins=_origins(env.get("ZCT_CORS_ORIGINS") or ""),
         )
 
 

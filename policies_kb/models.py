@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base
 
 Base = declarative_base()
@@ -73,43 +73,3 @@ class KbMeta(Base):
     id = Column(Integer, primary_key=True)
     version = Column(Integer, nullable=False, default=0)  # bumped on every change to live policies
     updated_at = Column(DateTime, nullable=False, default=utcnow)
-
-
-# ---- console accounts (bot/web/auth.py) ------------------------------------------------------
-
-class User(Base):
-    """A console account: hotline staff or admin. Passwords are argon2 hashes, never plain."""
-    __tablename__ = "users"
-
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    username = Column(String(80), nullable=False, unique=True)
-    password_hash = Column(String(255), nullable=False)
-    role = Column(String(20), nullable=False)  # staff | admin
-    active = Column(Boolean, nullable=False, default=True)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
-    last_login_at = Column(DateTime)
-
-
-class WebSession(Base):
-    """A logged-in browser. `id` is the SHA-256 of the cookie token, so a copy of this table
-    cannot be replayed as cookies."""
-    __tablename__ = "web_sessions"
-
-    id = Column(String(64), primary_key=True)
-    user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
-    csrf_token = Column(String(64), nullable=False)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
-    expires_at = Column(DateTime, nullable=False, index=True)
-    ip = Column(String(64), nullable=False, default="")
-    user_agent = Column(String(255), nullable=False, default="")
-
-
-class LoginAttempt(Base):
-    """Every login try, for the lock-out rule and for the record."""
-    __tablename__ = "login_attempts"
-
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    at = Column(DateTime, nullable=False, default=utcnow, index=True)
-    username = Column(String(80), nullable=False, index=True)
-    ip = Column(String(64), nullable=False, default="", index=True)
-    success = Column(Boolean, nullable=False)

@@ -143,6 +143,12 @@ def parse_wan(text: Any) -> Optional[float]:
     return value  # "月销售额 8" — owners answering our 万元 question
 
 
+def monthly_from_annual(text: Any) -> Optional[float]:
+    """A year's sales ("一年80万") as the profile's monthly_sales in 万元."""
+    yearly = parse_wan(text)
+    return None if yearly is None else round(yearly / 12, 2)
+
+
 YES = re.compile(r"^(是|是的|对|对的|嗯|嗯嗯|有|有的|第一次|头一回|首次|没错|yes|y|好的?|可以|当然)")
 NO = re.compile(r"(不是|没有|没|否|不|no|n$|第二次|以前开过|之前开过|创过业)")
 

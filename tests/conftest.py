@@ -15,7 +15,8 @@ from tests.support import servers
 def kb_url(tmp_path, monkeypatch):
     """A fresh database with the repo's policies imported, set as DATABASE_URL."""
     from policies_kb import loader, workflow
-    from policies_kb.db import migrate, session_scope
+    from bot.web.db import migrate  # the knowledge base's tables and the consoles'
+    from policies_kb.db import session_scope
 
     url = f"sqlite:///{tmp_path / 'policies.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
@@ -29,7 +30,8 @@ def kb_url(tmp_path, monkeypatch):
 def session_kb_url():
     """One imported knowledge base for the servers of the whole test session."""
     from policies_kb import loader, workflow
-    from policies_kb.db import migrate, session_scope
+    from bot.web.db import migrate  # the knowledge base's tables and the consoles'
+    from policies_kb.db import session_scope
 
     url = f"sqlite:///{tempfile.mkdtemp(prefix='zct-kb-')}/policies.db"
     migrate(url)

@@ -25,7 +25,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import limits
-from bot.rasa_guards import ConversationStoreUnavailable
+from bot.rasa.guards import ConversationStoreUnavailable
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)

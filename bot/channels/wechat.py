@@ -30,7 +30,7 @@ from sanic.response import HTTPResponse
 from wechatpy.crypto import WeChatCrypto
 
 from bot.channels import wechat_menu
-from bot.channels.wechat_client import WeChatClient
+from bot.channels.wechat_client import WeChatClient, shared_client
 from bot.channels.wechat_inbound import Incoming, Reject, check_query, read_incoming, url_memory_ttl
 from bot.channels.wechat_reply import encrypted, text_reply_xml
 from bot.channels.wechat_settings import WeChatSettings
@@ -38,8 +38,8 @@ from bot.channels.wechat_store import make_store
 from bot.channels.wechat_text import is_more_request, pick_option, render_messages, split_reply
 from bot.channels.wechat_turns import Turns, mask_openid
 from bot.limits import STORE_UNAVAILABLE_REPLY, too_long_reply
-from policies_kb.privacy import mask_pii
-from bot.rasa_guards import ConversationStoreUnavailable
+from bot.rasa.privacy import mask_pii
+from bot.rasa.guards import ConversationStoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -91,10 +91,11 @@ class WeChatInput(InputChannel):
                 self.crypto = WeChatCrypto(s.token, s.aes_key, s.appid)
             except Exception as exc:  # noqa: BLE001 - wechatpy asserts on key length
                 logger.error("wechat: WECHAT_AES_KEY unusable (%s); encrypted messages get 503", str(exc) or "bad key")
-        self.client: Optional[WeChatClient] = None
-        if s.appid and s.secret:
-            self.client = WeChatClient(s.appid, s.secret, s.api_base)
-        elif s.token:
+        # The same client (and access_token) as the hotline's handoff replies: see wechat_client.
+        self.client: Optional[WeChatClient] = shared_client({
+            "WECHAT_APPID": s.appid, "WECHAT_SECRET": s.secret, "WECHAT_API_BASE": s.api_base,
+            "WECHAT_DEDUP_STORE": s.dedup_store, "REDIS_URL": s.redis_url})
+        if self.client is None and s.token:
             logger.warning("wechat: WECHAT_APPID/WECHAT_SECRET not set - late answers cannot be delivered")
         self.store = make_store(
             s.dedup_store, redis_url=s.redis_url, state_db=s.state_db, production=s.production

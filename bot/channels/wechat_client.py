@@ -1,8 +1,12 @@
 """Small client for the WeChat official-account server API.
 
-Used by the WeChat channel to deliver late answers as customer-service
-messages, by `python -m bot wechat menu publish`, and meant to be reused by
-the hotline console to send an operator's reply (`send_text`).
+One per process (`shared_client()`): the WeChat channel delivers late answers with it and the
+hotline's handoff queue sends operators' replies with it; `python -m bot wechat menu publish`
+makes its own. The access_token lives in a wechatpy session storage — Redis when the WeChat
+state store is Redis (several processes or hosts then share one token: every fetch of a new
+token makes the old one expire, so each process fetching its own would undo the others), else
+memory. Requests are ours rather than wechatpy's client: its retry on a rejected token recurses
+without a bound and its token URL is fixed, so the fake WeChat API of the tests could not stand in.
 
 Blocking `requests` underneath; async callers get `send_text` which runs the
 call in a thread executor so Sanic's event loop never waits on the network.
@@ -16,6 +20,9 @@ import time
 from typing import Any, Dict, Optional
 
 import requests
+from wechatpy.session import SessionStorage
+from wechatpy.session.memorystorage import MemoryStorage
+from wechatpy.session.redisstorage import RedisStorage
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +64,7 @@ class WeChatClient:
         secret: str,
         api_base: str = DEFAULT_API_BASE,
         timeout: float = 5.0,
+        storage: Optional[SessionStorage] = None,
     ) -> None:
         if not appid or not secret:
             raise ValueError("WECHAT_APPID and WECHAT_SECRET are required for the WeChat API")
@@ -66,8 +74,7 @@ class WeChatClient:
         self.timeout = timeout
         self._session = requests.Session()
         self._lock = threading.Lock()
-        self._token: Optional[str] = None
-        self._token_expires = 0.0
+        self.storage = storage or MemoryStorage()
 
     @classmethod
     def from_env(cls, env: Optional[Dict[str, str]] = None) -> "WeChatClient":
@@ -76,7 +83,12 @@ class WeChatClient:
             env.get("WECHAT_APPID", ""),
             env.get("WECHAT_SECRET", ""),
             env.get("WECHAT_API_BASE") or DEFAULT_API_BASE,
+            storage=token_storage(env),
         )
+
+    @property
+    def token_key(self) -> str:
+        return f"{self.appid}_access_token"  # wechatpy's key: a wechatpy client could share it
 
     def __repr__(self) -> str:  # never show the secret or the token
         return f"WeChatClient(appid={self.appid!r}, api_base={self.api_base!r})"
@@ -91,9 +103,9 @@ class WeChatClient:
         (each fetch also counts against a daily quota).
         """
         with self._lock:
-            fresh = self._token and time.time() < self._token_expires
-            if fresh and self._token != stale:
-                return self._token  # type: ignore[return-value]
+            current = self.storage.get(self.token_key)
+            if current and current != stale:
+                return str(current)
             resp = self._session.get(
                 f"{self.api_base}/cgi-bin/token",
                 params={
@@ -106,11 +118,11 @@ class WeChatClient:
             data = self._json(resp)
             if "access_token" not in data:
                 raise WeChatAPIError(int(data.get("errcode", -2)), str(data.get("errmsg", data)))
-            self._token = str(data["access_token"])
+            token = str(data["access_token"])
             lifetime = int(data.get("expires_in", 7200))
-            self._token_expires = time.time() + max(lifetime - EXPIRY_MARGIN, lifetime / 2)
+            self.storage.set(self.token_key, token, ttl=int(max(lifetime - EXPIRY_MARGIN, lifetime / 2)))
             logger.info("wechat: fetched a new access_token (valid %ss)", lifetime)
-            return self._token
+            return token
 
     # -- calls ----------------------------------------------------------------
 
@@ -166,3 +178,31 @@ class WeChatClient:
 
     def create_menu(self, menu: Dict[str, Any]) -> Dict[str, Any]:
         return self.post("/cgi-bin/menu/create", menu)
+
+
+def token_storage(env: Optional[Dict[str, str]] = None) -> SessionStorage:
+    """Where access_tokens live: Redis when the WeChat state store is Redis, else this process."""
+    env = os.environ if env is None else env
+    if (env.get("WECHAT_DEDUP_STORE") or "").strip().lower() == "redis":
+        import redis
+
+        return RedisStorage(redis.Redis.from_url(env.get("REDIS_URL") or "redis://127.0.0.1:6379/0"),
+                            prefix="zct:wechat")
+    return MemoryStorage()
+
+
+_shared: Dict[Any, WeChatClient] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_client(env: Optional[Dict[str, str]] = None) -> Optional[WeChatClient]:
+    """The process's one client for this AppID (None without WECHAT_APPID / WECHAT_SECRET)."""
+    env = os.environ if env is None else env
+    appid, secret = env.get("WECHAT_APPID", ""), env.get("WECHAT_SECRET", "")
+    if not appid or not secret:
+        return None
+    key = (appid, env.get("WECHAT_API_BASE") or DEFAULT_API_BASE, env.get("WECHAT_DEDUP_STORE") or "")
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = WeChatClient.from_env(env)
+        return _shared[key]

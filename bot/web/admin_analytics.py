@@ -1,6 +1,6 @@
 """管理后台：需求分析 (demand analytics) — what owners ask, read from Rasa's own tracker store.
 
-The figures are computed by policies_kb.analytics; this module finds the events table, runs the
+The figures are computed by bot.rasa.analytics; this module finds the events table, runs the
 report in the executor and renders it (page and CSV).
 """
 from __future__ import annotations
@@ -16,10 +16,11 @@ from sanic.request import Request
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.rasa import analytics
 from bot.web.admin_common import common
 from bot.web.auth import login_required, run_db
 from bot.web.render import render
-from policies_kb import analytics, queries
+from policies_kb import queries
 from policies_kb.db import get_engine, session_scope
 from policies_kb.models import Policy
 

@@ -12,7 +12,8 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
 from bot.settings import refuse_unsafe_production
-from bot.web import admin, api, cors, hotline
+from bot.web.db import migrate
+from bot.web import admin, api, cors, hotline, login
 
 
 class ConsoleInput(InputChannel):
@@ -25,6 +26,8 @@ class ConsoleInput(InputChannel):
         # Every Rasa server of ours mounts the console, so this is where production refuses
         # to start with an open API or placeholder secrets.
         refuse_unsafe_production()
+        # The consoles' tables are brought up to date here, at start-up, never inside a request.
+        migrate()
         return cls()
 
     def url_prefix(self) -> Text:
@@ -32,7 +35,7 @@ class ConsoleInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("zct_web")
-        for module in (api, hotline, admin):
+        for module in (api, login, hotline, admin):
             module.add_routes(bp)
         bp.add_route(cors.preflight, "api/match", methods=["OPTIONS"], name="api_match_preflight")
         bp.middleware("response")(cors.restrict)  # after sanic-cors, if Rasa runs with --cors

@@ -10,21 +10,20 @@ never with credentials: the session cookie is SameSite=Strict anyway.
 """
 from __future__ import annotations
 
-import os
 from typing import FrozenSet
 
 from sanic import response
 from sanic.request import Request
 
-ENV = "ZCT_CORS_ORIGINS"
+from bot.settings import Settings
+
 _HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Allow-Methods",
             "Access-Control-Allow-Headers", "Access-Control-Expose-Headers", "Access-Control-Max-Age")
 
 
 def allowed_origins() -> FrozenSet[str]:
     """ZCT_CORS_ORIGINS as a set of exact origins ("https://a.example,https://b.example")."""
-    raw = os.environ.get(ENV) or ""
-    return frozenset(o.strip().rstrip("/") for o in raw.split(",") if o.strip() and o.strip() != "*")
+    return Settings.from_env().cors_origins
 
 
 def _allowed(request: Request) -> str:

@@ -4,7 +4,7 @@ The call assistant gives a 12345-style operator the bot's brain while the owner 
 running Rasa model parses what the caller says, policies_kb.normalize turns entities into the
 profile, the matcher answers, policies_kb.present words the spoken script. The handoff queue
 shows conversations whose owner asked for a human (slot handoff_active, set by
-actions/handoff.py and honoured by bot/handoff_policy.py), lets the operator reply through the
+actions/handoff.py and honoured by bot/rasa/handoff_policy.py), lets the operator reply through the
 WeChat customer-service API and hands the conversation back to the bot.
 """
 from __future__ import annotations
@@ -420,19 +420,11 @@ def wechat_configured() -> bool:
     return bool(os.environ.get("WECHAT_APPID") and os.environ.get("WECHAT_SECRET"))
 
 
-_wechat_clients: Dict[Tuple[str, str], Any] = {}
-
-
 def wechat_client():
-    """One WeChatClient per process (it caches the access_token); None when not configured."""
-    from bot.channels.wechat_client import WeChatClient
+    """The process's WeChat client, shared with the channel (None when not configured)."""
+    from bot.channels.wechat_client import shared_client
 
-    if not wechat_configured():
-        return None
-    key = (os.environ["WECHAT_APPID"], os.environ.get("WECHAT_API_BASE", ""))
-    if key not in _wechat_clients:
-        _wechat_clients[key] = WeChatClient.from_env()
-    return _wechat_clients[key]
+    return shared_client()
 
 
 NOTICES = {"sent": "回复已发送，并已记入对话记录。", "recorded": "回复已记入对话记录（该渠道不能主动推送，请另行联系）。",
@@ -596,7 +588,6 @@ async def handoff_release(request: Request):
 
 def add_routes(bp: Blueprint) -> None:
     # The shared console routes (login, logout, static files) ride along with the hotline's.
-    auth.add_routes(bp)
     bounded_route(bp, call_page, "console/call", methods=["GET", "POST"])
     bounded_route(bp, api_match, "console/api/call/match", methods=["POST"], limit=JSON_LIMIT,
                    on_error=json_error)

@@ -12,7 +12,8 @@ from typing import List, Optional
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from policies_kb.models import LoginAttempt, utcnow
+from bot.web.models import LoginAttempt
+from policies_kb.models import utcnow
 
 # Lock-out (docs/console.md). A whole call centre sits behind one NAT address, so an address
 # is never locked: one noisy client must not lock out the office.

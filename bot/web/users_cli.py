@@ -16,8 +16,9 @@ import getpass
 import sys
 from typing import List, Optional
 
-from bot.web import auth
-from policies_kb.db import migrate, session_scope
+from bot.web import accounts, lockout
+from bot.web.db import migrate
+from policies_kb.db import session_scope
 
 
 def read_password(stdin=None) -> str:
@@ -29,21 +30,21 @@ def read_password(stdin=None) -> str:
         return line
     first = getpass.getpass("密码：")
     if getpass.getpass("再输入一次：") != first:
-        raise auth.UserError("两次输入的密码不一致")
+        raise accounts.UserError("两次输入的密码不一致")
     return first
 
 
 def cmd_add(args) -> int:
     password = read_password()
     with session_scope() as session:
-        user = auth.create_user(session=session, username=args.name, password=password, role=args.role)
-        print(f"✓ 已创建用户 {user.username}（{auth.ROLE_NAMES[user.role]}）")
+        user = accounts.create_user(session=session, username=args.name, password=password, role=args.role)
+        print(f"✓ 已创建用户 {user.username}（{accounts.ROLE_NAMES[user.role]}）")
     return 0
 
 
 def cmd_list(args) -> int:
     with session_scope() as session:
-        users = auth.list_users(session=session)
+        users = accounts.list_users(session=session)
         if not users:
             print("（还没有用户；用 python -m bot users add NAME --role admin 创建）")
         for user in users:
@@ -56,21 +57,21 @@ def cmd_list(args) -> int:
 def cmd_passwd(args) -> int:
     password = read_password()
     with session_scope() as session:
-        auth.set_password(session=session, username=args.name, password=password)
+        accounts.set_password(session=session, username=args.name, password=password)
     print(f"✓ 已修改 {args.name} 的密码（已登录的会话全部失效）")
     return 0
 
 
 def cmd_disable(args) -> int:
     with session_scope() as session:
-        auth.set_active(session=session, username=args.name, active=args.command == "enable")
+        accounts.set_active(session=session, username=args.name, active=args.command == "enable")
     print(f"✓ 已{'启用' if args.command == 'enable' else '停用'} {args.name}")
     return 0
 
 
 def cmd_unlock(args) -> int:
     with session_scope() as session:
-        count = auth.unlock(session=session, username=args.name)
+        count = lockout.unlock(session=session, username=args.name)
     print(f"✓ 已解锁 {args.name}（清除 {count} 次失败记录）")
     return 0
 
@@ -80,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("add", help="新建账号（密码从标准输入读取或两次输入）")
     p.add_argument("name")
-    p.add_argument("--role", required=True, choices=sorted(auth.ROLES))
+    p.add_argument("--role", required=True, choices=sorted(accounts.ROLES))
     p.set_defaults(func=cmd_add)
     sub.add_parser("list", help="列出账号").set_defaults(func=cmd_list)
     for name, func, text in (("passwd", cmd_passwd, "修改密码"), ("disable", cmd_disable, "停用账号"),
@@ -96,7 +97,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         migrate()
         return args.func(args)
-    except auth.UserError as exc:
+    except accounts.UserError as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return 2 if args.command != "add" or "已存在" not in str(exc) else 1
     except (EOFError, KeyboardInterrupt):

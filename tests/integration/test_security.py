@@ -233,7 +233,7 @@ def test_owner_hears_a_useful_fallback_when_the_action_server_fails(trained_mode
 
 def _make_tracker_db(path: Path) -> None:
     """Create Rasa's events table the way the bot does."""
-    from bot.tracker_store import ConversationStore
+    from bot.rasa.tracker_store import ConversationStore
 
     store = ConversationStore(host=f"sqlite:///{path}")
     store.engine.dispose()

@@ -101,7 +101,7 @@ def start_rasa_server(model_path: Path, *, action_url: str, credentials_path: Op
                       endpoints_path: Optional[Path] = None) -> ServerProcess:
     """`rasa run` as `make run` starts it: loopback, the HTTP API behind a token (`server.token`,
     `server.api_get`). The Rasa server applies ACTION_SERVER_URL / ACTION_SERVER_TOKEN / TRACKER_DB_URL
-    from the environment over endpoints.yml's literal defaults (bot/action_endpoint.py, bot/tracker_store.py)."""
+    from the environment over endpoints.yml's literal defaults (bot/rasa/action_endpoint.py, bot/rasa/tracker_store.py)."""
     port = port or free_port()
     env = base_env(env)
     env["ACTION_SERVER_URL"] = action_url

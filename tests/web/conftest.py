@@ -81,7 +81,7 @@ def console(bot_server, console_users):
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} missing: apt-get install -y chromium fonts-noto-cjk")
+        pytest.fail(f"{CHROMIUM} missing: run `make browser-deps` (apt-get install -y chromium fonts-noto-cjk)")
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=20_000)  # two shared cores: the model and the matcher take a moment

@@ -9,9 +9,10 @@ import re
 import pytest
 import requests
 
-from bot.web import auth, lockout, users_cli
+from bot.web import accounts, auth, lockout, users_cli
 from policies_kb.db import session_scope
-from policies_kb.models import LoginAttempt, User, utcnow
+from bot.web.models import LoginAttempt, User
+from policies_kb.models import utcnow
 from tests.web.conftest import http_login, login_form_token, page_csrf, screenshot, ui_login, users_cli as run_users_cli
 
 T0 = dt.datetime(2026, 1, 1, 9, 0)
@@ -28,30 +29,30 @@ T0 = dt.datetime(2026, 1, 1, 9, 0)
 ])
 def test_create_user_refuses_bad_input(kb_url, username, password, role, message):
     with session_scope(kb_url) as session:
-        with pytest.raises(auth.UserError, match=message):
-            auth.create_user(session=session, username=username, password=password, role=role)
+        with pytest.raises(accounts.UserError, match=message):
+            accounts.create_user(session=session, username=username, password=password, role=role)
 
 
 def test_password_is_hashed_and_names_are_unique(kb_url):
     with session_scope(kb_url) as session:
-        user = auth.create_user(session=session, username="zhang", password="correct-horse", role="staff")
+        user = accounts.create_user(session=session, username="zhang", password="correct-horse", role="staff")
         assert user.password_hash.startswith("$argon2") and "correct-horse" not in user.password_hash
     with session_scope(kb_url) as session:
-        with pytest.raises(auth.UserError, match="已存在"):
-            auth.create_user(session=session, username="zhang", password="another-pass", role="admin")
+        with pytest.raises(accounts.UserError, match="已存在"):
+            accounts.create_user(session=session, username="zhang", password="another-pass", role="admin")
 
 
 def test_authenticate_records_every_try(kb_url):
     with session_scope(kb_url) as session:
-        auth.create_user(session=session, username="li", password="correct-horse", role="admin")
-    with pytest.raises(auth.AuthError, match="不正确"):
+        accounts.create_user(session=session, username="li", password="correct-horse", role="admin")
+    with pytest.raises(accounts.AuthError, match="不正确"):
         with session_scope(kb_url) as session:
-            auth.authenticate(session=session, username="li", password="wrong-horse", ip="10.0.0.1")
-    with pytest.raises(auth.AuthError, match="不正确"):
+            accounts.authenticate(session=session, username="li", password="wrong-horse", ip="10.0.0.1")
+    with pytest.raises(accounts.AuthError, match="不正确"):
         with session_scope(kb_url) as session:  # unknown names fail the same way
-            auth.authenticate(session=session, username="nobody", password="wrong-horse", ip="10.0.0.1")
+            accounts.authenticate(session=session, username="nobody", password="wrong-horse", ip="10.0.0.1")
     with session_scope(kb_url) as session:
-        assert auth.authenticate(session=session, username="li", password="correct-horse").role == "admin"
+        assert accounts.authenticate(session=session, username="li", password="correct-horse").role == "admin"
     with session_scope(kb_url) as session:
         tries = [(a.username, a.success) for a in session.query(LoginAttempt).order_by(LoginAttempt.id)]
     assert tries == [("li", False), ("nobody", False), ("li", True)]
@@ -88,73 +89,73 @@ def test_account_backoff_rule(minutes, now, locked_until):
 
 def _fail(kb_url, username, ip, times=1):
     for _ in range(times):
-        with pytest.raises(auth.AuthError):
+        with pytest.raises(accounts.AuthError):
             with session_scope(kb_url) as session:
-                auth.authenticate(session=session, username=username, password="bad-guess", ip=ip)
+                accounts.authenticate(session=session, username=username, password="bad-guess", ip=ip)
 
 
 def _login_ok(kb_url, username, ip):
     with session_scope(kb_url) as session:
-        return auth.authenticate(session=session, username=username, password="correct-horse", ip=ip).username
+        return accounts.authenticate(session=session, username=username, password="correct-horse", ip=ip).username
 
 
 def test_lockout_is_per_account_and_address(kb_url):
     with session_scope(kb_url) as session:
         for name in ("wang", "chen"):
-            auth.create_user(session=session, username=name, password="correct-horse", role="staff")
-    _fail(kb_url, "wang", "10.0.0.2", auth.MAX_FAILURES_PER_USER - 1)
-    with pytest.raises(auth.LockedOut, match="锁定"):
+            accounts.create_user(session=session, username=name, password="correct-horse", role="staff")
+    _fail(kb_url, "wang", "10.0.0.2", lockout.MAX_FAILURES_PER_USER - 1)
+    with pytest.raises(accounts.LockedOut, match="锁定"):
         with session_scope(kb_url) as session:
-            auth.authenticate(session=session, username="wang", password="bad-guess", ip="10.0.0.2")
-    with pytest.raises(auth.LockedOut):  # the right password waits too, at that address
+            accounts.authenticate(session=session, username="wang", password="bad-guess", ip="10.0.0.2")
+    with pytest.raises(accounts.LockedOut):  # the right password waits too, at that address
         _login_ok(kb_url, "wang", "10.0.0.2")
     assert _login_ok(kb_url, "chen", "10.0.0.2") == "chen"  # a colleague behind the same NAT
     assert _login_ok(kb_url, "wang", "10.0.0.3") == "wang"  # wang from another address
     with session_scope(kb_url) as session:
-        assert auth.unlock(session=session, username="wang") == auth.MAX_FAILURES_PER_USER
+        assert lockout.unlock(session=session, username="wang") == lockout.MAX_FAILURES_PER_USER
     assert _login_ok(kb_url, "wang", "10.0.0.2") == "wang"
 
 
 def test_guessing_one_account_from_many_addresses_backs_off(kb_url):
     with session_scope(kb_url) as session:
-        auth.create_user(session=session, username="sun", password="correct-horse", role="staff")
-    for i in range(auth.MAX_FAILURES_PER_ACCOUNT - 1):
+        accounts.create_user(session=session, username="sun", password="correct-horse", role="staff")
+    for i in range(lockout.MAX_FAILURES_PER_ACCOUNT - 1):
         _fail(kb_url, "sun", f"10.1.0.{i}")
-    with pytest.raises(auth.LockedOut, match="1 分钟"):
+    with pytest.raises(accounts.LockedOut, match="1 分钟"):
         with session_scope(kb_url) as session:
-            auth.authenticate(session=session, username="sun", password="bad-guess", ip="10.1.1.1")
-    with pytest.raises(auth.LockedOut):  # everywhere, for a short while
+            accounts.authenticate(session=session, username="sun", password="bad-guess", ip="10.1.1.1")
+    with pytest.raises(accounts.LockedOut):  # everywhere, for a short while
         _login_ok(kb_url, "sun", "10.2.0.1")
 
 
 def test_a_noisy_address_is_slowed_never_locked(kb_url):
     with session_scope(kb_url) as session:
-        auth.create_user(session=session, username="zhou", password="correct-horse", role="staff")
+        accounts.create_user(session=session, username="zhou", password="correct-horse", role="staff")
         now = utcnow()
         session.add_all(LoginAttempt(at=now - dt.timedelta(seconds=i), username=f"spray{i}", ip="10.9.9.9",
-                                     success=False) for i in range(auth.MAX_FAILURES_PER_IP))
+                                     success=False) for i in range(lockout.MAX_FAILURES_PER_IP))
     with session_scope(kb_url) as session:
-        assert auth.address_delay(session=session, ip="10.9.9.9") == lockout.SLOW_DOWN
-        assert auth.address_delay(session=session, ip="10.9.9.8") == 0
+        assert lockout.address_delay(session=session, ip="10.9.9.9") == lockout.SLOW_DOWN
+        assert lockout.address_delay(session=session, ip="10.9.9.8") == 0
     assert _login_ok(kb_url, "zhou", "10.9.9.9") == "zhou"
 
 
 def test_sessions_expire_and_end_with_password_change(kb_url, monkeypatch):
     with session_scope(kb_url) as session:
-        user = auth.create_user(session=session, username="zhao", password="correct-horse", role="staff")
-        token = auth.start_session(session=session, user=user)
+        user = accounts.create_user(session=session, username="zhao", password="correct-horse", role="staff")
+        token = accounts.start_session(session=session, user=user)
     with session_scope(kb_url) as session:
-        found, csrf = auth.load_session(session=session, token=token)
+        found, csrf = accounts.load_session(session=session, token=token)
         assert (found.username, found.role) == ("zhao", "staff") and len(csrf) > 30
-        assert auth.load_session(session=session, token=token + "x") is None
+        assert accounts.load_session(session=session, token=token + "x") is None
     monkeypatch.setenv("CONSOLE_SESSION_HOURS", "-1")
     with session_scope(kb_url) as session:
-        expired = auth.start_session(session=session, user=session.get(User, user.id))
+        expired = accounts.start_session(session=session, user=session.get(User, user.id))
     with session_scope(kb_url) as session:
-        assert auth.load_session(session=session, token=expired) is None
-        auth.set_password(session=session, username="zhao", password="new-horse-99")
+        assert accounts.load_session(session=session, token=expired) is None
+        accounts.set_password(session=session, username="zhao", password="new-horse-99")
     with session_scope(kb_url) as session:
-        assert auth.load_session(session=session, token=token) is None
+        assert accounts.load_session(session=session, token=token) is None
 
 
 @pytest.mark.parametrize("target,expected", [
@@ -171,8 +172,8 @@ def test_next_is_never_an_open_redirect(target, expected):
 
 
 def test_role_order():
-    assert auth.CurrentUser(1, "a", "admin").has_role("staff")
-    assert not auth.CurrentUser(2, "s", "staff").has_role("admin")
+    assert accounts.CurrentUser(1, "a", "admin").has_role("staff")
+    assert not accounts.CurrentUser(2, "s", "staff").has_role("admin")
     with pytest.raises(ValueError):
         auth.login_required("root")
 
@@ -190,9 +191,9 @@ def test_users_cli(kb_url, monkeypatch, capsys):
     assert users_cli.main(["list"]) == 0
     out = capsys.readouterr().out
     assert "chen\tadmin\t停用" in out and "empty" not in out
-    with pytest.raises(auth.AuthError):
+    with pytest.raises(accounts.AuthError):
         with session_scope(kb_url) as session:
-            auth.authenticate(session=session, username="chen", password="new-password-22")
+            accounts.authenticate(session=session, username="chen", password="new-password-22")
 
 
 def test_users_cli_prompts_twice(kb_url, monkeypatch):
@@ -214,7 +215,7 @@ def test_users_cli_password_not_utf8(kb_url):
     stderr = done.stderr.decode("utf-8")
     assert done.returncode == 2 and "不是 UTF-8 编码" in stderr and "Traceback" not in stderr
     with session_scope(kb_url) as session:
-        assert auth.get_user(session=session, username="gbk_user") is None
+        assert accounts.get_user(session=session, username="gbk_user") is None
 
 
 # ---- HTTP against the real server ------------------------------------------------------------
@@ -303,7 +304,7 @@ def test_logout_ends_the_session(console):
 @pytest.mark.integration
 def test_lockout_over_http_and_unlock(console, session_kb_url):
     session = requests.Session()
-    for attempt in range(auth.MAX_FAILURES_PER_USER):
+    for attempt in range(lockout.MAX_FAILURES_PER_USER):
         token = login_form_token(session, console.url)
         resp = session.post(console.url + "/console/login", timeout=30,
                             data={"login_csrf": token, "username": "locked_http", "password": f"guess-{attempt}"})
@@ -362,7 +363,7 @@ def test_login_page_in_browser(console, new_page):
 @pytest.mark.browser
 def test_lockout_in_browser(console, new_page):
     page = new_page(console.url)
-    for attempt in range(auth.MAX_FAILURES_PER_USER):
+    for attempt in range(lockout.MAX_FAILURES_PER_USER):
         ui_login(page, "locked_ui", f"wrong-{attempt}")
     message = page.inner_text("#login-error")
     assert re.search(r"账号已暂时锁定，请 1[45] 分钟后再试", message), message

@@ -5,18 +5,26 @@ the response schema itself against the JSON Schema 2020-12 metaschema (about 80 
 action call on a 2-core machine, most of a full turn), then tries each event against all 23
 `oneOf` event schemas. The schema never changes: check it once, and validate each event
 against the one schema whose `event` constant it names (the constants are distinct, so this is
-exactly `oneOf`). Imported by the components every model of ours loads (`bot.nlu`,
-`bot.handoff_policy`), so the Rasa server always has it.
+exactly `oneOf`). `install()` is called at start-up by `bot.rasa.tracker_store.ConversationStore`
+(the tracker store endpoints.yml names), beside `bot.rasa.guards.install()`; it patches only the
+Rasa version and the function it was written for, and logs and skips otherwise.
 """
 from __future__ import annotations
 
 import copy
+import logging
 from functools import lru_cache
 from typing import Any, Dict, Text, Tuple
 
+import rasa
 from jsonschema import ValidationError, validators
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+
+from bot.rasa import guards
+
+logger = logging.getLogger(__name__)
+_rasa_validate = RemoteAction._validate_action_result
 
 
 @lru_cache(maxsize=1)
@@ -50,4 +58,16 @@ def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool
         raise e
 
 
-RemoteAction._validate_action_result = _validate_action_result
+def install() -> bool:
+    """Replace Rasa's response validation (validators built now, not on the first turn); False,
+    with a warning, when Rasa or the function is not the one this was written for."""
+    if RemoteAction._validate_action_result is _validate_action_result:
+        return True
+    expected = getattr(_rasa_validate, "__module__", "") == "rasa.core.actions.action"
+    if not rasa.__version__.startswith(guards.SUPPORTED_RASA) or not expected:
+        logger.warning("bot.rasa.speedups: Rasa %s / %r is not what this was written for; not installed",
+                       rasa.__version__, _rasa_validate)
+        return False
+    _validators()
+    RemoteAction._validate_action_result = _validate_action_result
+    return True

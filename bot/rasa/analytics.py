@@ -18,8 +18,9 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
+from bot import vocabulary
 from policies_kb import loader
-from policies_kb.privacy import mask_pii
+from bot.rasa.privacy import mask_pii
 from policies_kb.report_csv import CSV_TABLES, neutralise, to_csv  # noqa: F401 (the console's names)
 
 logger = logging.getLogger(__name__)
@@ -33,16 +34,6 @@ HANDOFF_ACTION = "action_handoff"
 MATCHED_SLOT = "matched_policies"
 EXPIRING_DAYS = 90
 
-INTENT_LABELS = {
-    "greet": "打招呼", "goodbye": "再见", "thank": "感谢", "affirm": "肯定", "deny": "否定",
-    "bot_challenge": "问是不是机器人", "request_human": "转人工", "out_of_scope": "超出范围",
-    "find_policies": "我能享受哪些政策", "inform_profile": "补充经营情况",
-    "ask_social_insurance": "社保", "ask_startup_subsidy": "创业补贴", "ask_guaranteed_loan": "创业担保贷款",
-    "ask_tax_relief": "税费减免", "ask_ip_financing": "知识产权融资", "ask_returnee_startup": "返乡创业",
-    "ask_veteran_support": "退役军人扶持", "ask_business_registration": "登记办事",
-    "report_illegal_fee": "反映乱收费", "ask_application_process": "怎么申请",
-    "nlu_fallback": "没听懂（兜底）",
-}
 
 
 @dataclass
@@ -258,7 +249,7 @@ def build_report(events: Iterable[EventRow], *, policies: Sequence[Mapping[str, 
         },
         "daily": [{"date": d.isoformat(), "messages": v["messages"], "owners": len(v["owners"]),
                    "fallbacks": v["fallbacks"], "handoffs": v["handoffs"]} for d, v in daily.items()],
-        "intents": [{"intent": name, "label": INTENT_LABELS.get(name, name), "count": n,
+        "intents": [{"intent": name, "label": vocabulary.intent_title(name), "count": n,
                      "share": _rate(n, messages)} for name, n in intents.most_common()],
         "unanswered": [c.to_dict() for c in cluster_questions(unanswered)[:top]],
         "families": sorted(({**f, "owners": len(f["owners"])} for f in families.values()),

@@ -1,4 +1,4 @@
-"""Demand analytics (policies_kb/analytics.py) on rows written by Rasa's own SQL tracker store."""
+"""Demand analytics (bot/rasa/analytics.py) on rows written by Rasa's own SQL tracker store."""
 from __future__ import annotations
 
 import csv
@@ -9,8 +9,8 @@ import pytest
 from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from sqlalchemy import create_engine
 
-from policies_kb import analytics
-from policies_kb.analytics import EventRow, build_report, cluster_questions, load_events
+from bot.rasa import analytics
+from bot.rasa.analytics import EventRow, build_report, cluster_questions, load_events
 from tests.web.admin_helpers import write_conversations
 
 TODAY = dt.date(2026, 6, 15)

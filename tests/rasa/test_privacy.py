@@ -1,4 +1,4 @@
-"""Personal data: masking of phone and ID numbers (policies_kb/privacy.py) and the retention job
+"""Personal data: masking of phone and ID numbers (bot/rasa/privacy.py) and the retention job
 `python -m bot privacy purge` on a real SQLite tracker store written by Rasa's SQLTrackerStore."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from sqlalchemy import create_engine, text
 
-from policies_kb.privacy import mask_pii, retention_days
+from bot.rasa.privacy import mask_pii, retention_days
 from tests.web.admin_helpers import write_conversations
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,8 +106,16 @@ def test_purge_days_from_the_option_and_the_environment(tracker_url):
     assert len(stored(tracker_url)) == 12
 
 
-def test_purge_needs_the_tracker_database():
-    env = {k: v for k, v in os.environ.items() if k != "TRACKER_DB_URL"}
-    done = subprocess.run([sys.executable, "-m", "bot", "privacy", "purge"], cwd=ROOT, env=env,
+def test_purge_without_tracker_db_url_uses_the_servers_default_database(tmp_path):
+    # Like `rasa run` in the project folder: var/tracker.db of the folder it runs in.
+    (tmp_path / "var").mkdir()
+    url = f"sqlite:///{tmp_path / 'var' / 'tracker.db'}"
+    now = time.time()
+    write_conversations(url, {"old-owner": turn("去年的问题", now - 200 * DAY), "new-owner": turn("今天", now)})
+    env = {k: v for k, v in os.environ.items() if k not in ("TRACKER_DB_URL", "ZCT_RETENTION_DAYS")}
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run([sys.executable, "-m", "bot", "privacy", "purge"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2 and "TRACKER_DB_URL" in done.stderr
+    assert done.returncode == 0, done.stderr
+    assert "已删除 3 条" in done.stdout
+    assert {r.sender_id for r in stored(url)} == {"new-owner"}

@@ -1,14 +1,14 @@
 """Console accounts: users, web sessions, login attempts.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: w0001
+Revises: (start of the consoles' history; was 0002 of the knowledge base's until 2026-12)
 Create Date: 2026-11-29
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "w0001"
+down_revision = None
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""bot.tracker_store.ConversationStore writes and reads exactly what Rasa's SQLTrackerStore does,
+"""bot.rasa.tracker_store.ConversationStore writes and reads exactly what Rasa's SQLTrackerStore does,
 on SQLite and on the local PostgreSQL."""
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 
-from bot.tracker_store import ConversationStore
+from bot.rasa.tracker_store import ConversationStore
 from tests.support.pg import throwaway_database
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = Domain.load(ROOT / "domain.yml")
 
 

@@ -16,20 +16,20 @@ Here:
   lose the last commits. PostgreSQL keeps Rasa's settings.
 - a database that cannot be opened at start (corrupt file, server down) no longer stops the Rasa
   server: the store starts broken, every read or write tries to open it again, and until then the
-  channels refuse politely (`bot.rasa_guards`, installed here, stops Rasa's silent fall-back to
+  channels refuse politely (`bot.rasa.guards`, installed here, stops Rasa's silent fall-back to
   memory).
 
-endpoints.yml: `tracker_store: {type: bot.tracker_store.ConversationStore}`. Without a `url` (or `db`)
+endpoints.yml: `tracker_store: {type: bot.rasa.tracker_store.ConversationStore}`. Without a `url` (or `db`)
 there, the database is TRACKER_DB_URL from the environment, else the SQLite file `var/tracker.db`
 in the folder Rasa runs in (the project folder), so plain `rasa run` / `rasa shell` need no
-variables. Building the store also installs `bot.action_endpoint` (ACTION_SERVER_URL / _TOKEN).
+variables. Building the store also installs `bot.rasa.action_endpoint` (ACTION_SERVER_URL / _TOKEN) and
+`bot.rasa.speedups` (action response validation).
 """
 from __future__ import annotations
 
 import itertools
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Text
 
@@ -40,7 +40,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import QueuePool
 
-from bot import action_endpoint, rasa_guards
+from bot.rasa import action_endpoint, guards, speedups
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +61,7 @@ DEFAULT_SQLITE_FILE = Path("var") / "tracker.db"  # relative to the folder Rasa 
 
 def database_url(env: Optional[Dict[str, str]] = None) -> str:
     """TRACKER_DB_URL, or the embedded default (SQLite under var/, the folder made if missing)."""
-    env = os.environ if env is None else env
-    url = (env.get("TRACKER_DB_URL") or "").strip()
+    url = Settings.from_env(env).tracker_db_url
     if url:
         return url
     DEFAULT_SQLITE_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -70,8 +70,9 @@ def database_url(env: Optional[Dict[str, str]] = None) -> str:
 
 class ConversationStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        rasa_guards.install()
+        guards.install()
         action_endpoint.install()
+        speedups.install()
         if len(args) < 3 and not kwargs.get("host") and "db" not in kwargs:
             kwargs["host"] = database_url()  # endpoints.yml gives no database
         self._broken: Optional[Exception] = None

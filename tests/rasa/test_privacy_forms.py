@@ -1,7 +1,7 @@
 """mask_pii on the forms owners type numbers in (full-width digits, +86, separators) — one masking for logs, analytics and exports."""
 import pytest
 
-from policies_kb.privacy import mask_pii
+from bot.rasa.privacy import mask_pii
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""bot.lock_store: one message per conversation at a time, in arrival order, as Rasa's own."""
+"""bot.rasa.lock_store: one message per conversation at a time, in arrival order, as Rasa's own."""
 from __future__ import annotations
 
 import asyncio
@@ -8,19 +8,19 @@ import pytest
 from rasa.core.lock_store import LockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.lock_store import ConversationLockStore, RedisConversationLockStore
+from bot.rasa.lock_store import ConversationLockStore, RedisConversationLockStore
 
 
 @pytest.fixture(params=["in_memory", "redis"])
 def lock_store(request):
     if request.param == "in_memory":
-        return LockStore.create(EndpointConfig(type="bot.lock_store.ConversationLockStore"))
+        return LockStore.create(EndpointConfig(type="bot.rasa.lock_store.ConversationLockStore"))
     redis = pytest.importorskip("redis")
     try:
         redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1).ping()
     except redis.exceptions.ConnectionError as exc:
         pytest.skip(f"Redis not reachable on 127.0.0.1:6379: {exc}")
-    return LockStore.create(EndpointConfig(url="127.0.0.1", type="bot.lock_store.RedisConversationLockStore",
+    return LockStore.create(EndpointConfig(url="127.0.0.1", type="bot.rasa.lock_store.RedisConversationLockStore",
                                            port=6379, db=3, key_prefix=uuid.uuid4().hex[:8]))
 
 

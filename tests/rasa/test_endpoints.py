@@ -9,10 +9,10 @@ from rasa.core.agent import Agent
 from rasa.core.utils import AvailableEndpoints
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import action_endpoint
-from bot.tracker_store import ConversationStore
+from bot.rasa import action_endpoint
+from bot.rasa.tracker_store import ConversationStore
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 VARS = ("ACTION_SERVER_URL", "ACTION_SERVER_TOKEN", "TRACKER_DB_URL")
 
 
@@ -27,9 +27,9 @@ def test_rasa_reads_endpoints_yml_without_any_variable(no_vars):
     assert endpoints.action.url == "http://127.0.0.1:5055/webhook"
     assert endpoints.action.token is None
     assert endpoints.action.kwargs == {"enable_selective_domain": True}
-    assert endpoints.tracker_store.type == "bot.tracker_store.ConversationStore"
+    assert endpoints.tracker_store.type == "bot.rasa.tracker_store.ConversationStore"
     assert endpoints.tracker_store.url is None
-    assert endpoints.lock_store.type == "bot.lock_store.ConversationLockStore"
+    assert endpoints.lock_store.type == "bot.rasa.lock_store.ConversationLockStore"
 
 
 def test_environment_overrides_the_action_endpoint():

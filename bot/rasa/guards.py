@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from typing import Any, List, Optional, Text
 
 import rasa
@@ -27,12 +26,13 @@ from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.events import BotUttered, Event, UserUttered
 from rasa.shared.exceptions import RasaException
 
+from bot.settings import Settings
+
 logger = logging.getLogger(__name__)
 
 SUPPORTED_RASA = "3.6."
 UNAVAILABLE_RESPONSE = "utter_service_unavailable"
 _MARK = "zct_service_unavailable"  # BotUttered metadata: the apology of this turn was sent
-DEFAULT_ACTION_TIMEOUT = 5.0
 
 
 class ConversationStoreUnavailable(RasaException):
@@ -68,15 +68,7 @@ class StrictTrackerStore(FailSafeTrackerStore):
 
 
 def action_timeout() -> float:
-    raw = os.environ.get("ZCT_ACTION_TIMEOUT", "")
-    try:
-        value = float(raw) if raw else DEFAULT_ACTION_TIMEOUT
-    except ValueError:
-        value = 0
-    if value <= 0:
-        logger.error("ZCT_ACTION_TIMEOUT=%r is not a positive number; using %s", raw, DEFAULT_ACTION_TIMEOUT)
-        return DEFAULT_ACTION_TIMEOUT
-    return value
+    return Settings.from_env().action_timeout
 
 
 def _apologised_this_turn(tracker: Any) -> bool:
@@ -125,7 +117,7 @@ def install() -> bool:
     if _installed:
         return True
     if not rasa.__version__.startswith(SUPPORTED_RASA):
-        logger.warning("bot.rasa_guards: Rasa %s is not %sx; store and action guards NOT installed",
+        logger.warning("bot.rasa.guards: Rasa %s is not %sx; store and action guards NOT installed",
                        rasa.__version__, SUPPORTED_RASA)
         return False
     Agent._create_tracker_store = staticmethod(_strict_tracker_store)

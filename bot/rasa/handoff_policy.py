@@ -17,7 +17,6 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import rasa_speedups  # noqa: F401  (see module docstring)
 
 SLOT = "handoff_active"
 

@@ -7,7 +7,7 @@ test harness and production give ACTION_SERVER_URL / ACTION_SERVER_TOKEN in the 
 a non-empty value replaces the file's on the agent's action endpoint (the other settings of the
 file, e.g. `enable_selective_domain`, stay).
 
-`install()` is called by `bot.tracker_store.ConversationStore`, the tracker store endpoints.yml
+`install()` is called by `bot.rasa.tracker_store.ConversationStore`, the tracker store endpoints.yml
 names: Rasa builds it before the agent, in every `rasa run` / `rasa shell` started with the
 project's endpoints.yml. (`rasa test` builds no tracker store: it uses the file as written.)
 The production checks (`bot.settings`) still refuse a server without ACTION_SERVER_TOKEN.
@@ -23,7 +23,7 @@ import rasa
 from rasa.core.agent import Agent
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import rasa_guards
+from bot.rasa import guards
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +66,9 @@ def install() -> bool:
     global _installed
     if _installed:
         return True
-    if not rasa.__version__.startswith(rasa_guards.SUPPORTED_RASA):
-        logger.warning("bot.action_endpoint: Rasa %s is not %sx; ACTION_SERVER_URL/_TOKEN NOT applied",
-                       rasa.__version__, rasa_guards.SUPPORTED_RASA)
+    if not rasa.__version__.startswith(guards.SUPPORTED_RASA):
+        logger.warning("bot.rasa.action_endpoint: Rasa %s is not %sx; ACTION_SERVER_URL/_TOKEN NOT applied",
+                       rasa.__version__, guards.SUPPORTED_RASA)
         return False
     Agent.__init__ = _agent_init
     _installed = True

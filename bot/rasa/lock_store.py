@@ -5,8 +5,8 @@ conversation busy sleeps a whole second before it looks at the lock again, so an
 two lines in quick succession (common on WeChat) waits up to a second longer than the bot needs.
 Same ticket locks, same order; only the retry interval differs.
 
-endpoints.yml: `lock_store: {type: bot.lock_store.ConversationLockStore}` (one Rasa process, the
-default), or `type: bot.lock_store.RedisConversationLockStore` with `url`/`port`/`db` when several
+endpoints.yml: `lock_store: {type: bot.rasa.lock_store.ConversationLockStore}` (one Rasa process, the
+default), or `type: bot.rasa.lock_store.RedisConversationLockStore` with `url`/`port`/`db` when several
 Rasa processes share conversations.
 """
 from __future__ import annotations
