@@ -2,7 +2,6 @@
 / which documents / can I), from the policy data, before anything about the owner."""
 from __future__ import annotations
 
-import re
 from typing import List, Optional, Sequence
 
 from rasa_sdk import Tracker
@@ -45,30 +44,37 @@ def source(result: MatchResult) -> str:
 
 
 def ended_lines(ended: Sequence[MatchResult], report: MatchReport) -> List[str]:
-    """"已结束（文号，结束日期）" for each, then what runs now instead."""
-    lines = []
-    current = []
+    """One ended policy: "已结束（文号，结束日期）", then what runs now. Several (社保缓缴 2022 ×3):
+    what runs now (or ran last) first, then one line naming the ended ones."""
+    current, notes, plain = [], [], []
     for r in ended:
         d = r.record.data
         if d.get("continuation_unconfirmed"):  # the brief marks its renewal 〔需核对〕: never say "ended" flat
-            lines.append(f"⏹ 「{d['name']}」按现有文件执行到 {d.get('effective_to')}（{present.doc_no(r)}）；"
+            notes.append(f"⏹ 「{d['name']}」按现有文件执行到 {d.get('effective_to')}（{present.doc_no(r)}）；"
                          f"〔待核实〕之后是否延续尚无正式文件，请向当地主管部门确认。")
         else:
-            lines.append(f"⏹ 「{d['name']}」已结束（{present.doc_no(r)}，{d.get('effective_to')} 结束）。")
+            plain.append(r)
         successor = report.get(d.get("replaced_by") or "")
         if successor is not None and successor.policy_id not in [c.policy_id for c in current]:
             current.append(successor)
+    if len(plain) == 1:
+        d = plain[0].record.data
+        notes.append(f"⏹ 「{d['name']}」已结束（{present.doc_no(plain[0])}，{d.get('effective_to')} 结束）。")
+    elif plain:
+        notes.append("⏹ 以下已结束、不能再申请：" + "；".join(
+            f"「{r.record.data['name']}」（{present.doc_no(r)}，{r.record.data.get('effective_to')} 结束）" for r in plain) + "。")
+    lines = []
     for r in current:
         d = r.record.data
         benefit = (d.get("benefit") or {}).get("text", "")
         if r.status == EXPIRED:  # the successor itself ran out and its renewal is unconfirmed
-            lines.append(f"最近一次是「{d['name']}」：{benefit}（{present.doc_no(r)}）")
+            lines.append(f"⏹ 最近一次是「{d['name']}」：{benefit}（{present.doc_no(r)}）")
             lines += r.reasons()[:1]
         else:
             lines.append(f"现在在执行的是「{d['name']}」：{benefit}（{present.doc_no(r)}）")
             lines += r.caveats()[:1]
             lines.append(personal(r))
-    return lines
+    return notes + lines if len(ended) == 1 else lines + notes
 
 
 def faq_answer(result: MatchResult, text: str) -> str:

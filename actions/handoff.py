@@ -10,6 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import understand
 from actions.common import profile_from_tracker
 from policies_kb import present
 
@@ -19,8 +20,8 @@ def last_question(tracker: Tracker) -> str:
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            if intent != "request_human" and event.get("text"):
-                return event["text"]
+            if intent != "request_human" and event.get("text") and not understand.PAGE.match(event["text"].strip()):
+                return event["text"]  # "更多" pages an answer: it adds nothing to the question
     return "（未提问）"
 
 

@@ -15,10 +15,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set
 
-from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 from bot import vocabulary
+from bot.rasa import conversations
 from policies_kb import loader
 from bot.rasa.privacy import mask_pii
 from policies_kb.report_csv import CSV_TABLES, neutralise, to_csv  # noqa: F401 (the console's names)
@@ -62,23 +62,10 @@ class EventRow:
 
 
 def load_events(engine: Engine, since: Optional[dt.datetime] = None) -> List[EventRow]:
-    """User turns, fallback/handoff actions and `matched_policies` slots since `since`.
-
-    Rasa's SQL store puts the intent of a user event in `intent_name` and the `name` of any
-    other event (action or slot) in `action_name`, which is what the filter relies on.
-    """
-    query = text(
-        "SELECT id, sender_id, type_name, timestamp, intent_name, action_name, data FROM events "
-        "WHERE timestamp >= :since AND (type_name = 'user'"
-        " OR (type_name = 'action' AND action_name IN (:fallback, :handoff))"
-        " OR (type_name = 'slot' AND action_name = :slot)) "
-        "ORDER BY sender_id, id")
-    params = {"since": since.timestamp() if since else 0.0, "fallback": FALLBACK_ACTION,
-              "handoff": HANDOFF_ACTION, "slot": MATCHED_SLOT}
-    if not inspect(engine).has_table("events"):  # Rasa creates it with the first conversation
-        return []
-    with engine.connect() as conn:
-        return [EventRow.from_row(row._mapping) for row in conn.execute(query, params)]
+    """User turns, fallback/handoff actions and `matched_policies` slots since `since`."""
+    rows = conversations.event_rows(engine, since=since, actions=(FALLBACK_ACTION, HANDOFF_ACTION),
+                                    slots=(MATCHED_SLOT,))
+    return [EventRow.from_row(row) for row in rows]
 
 
 # ---- turns ---------------------------------------------------------------------------------

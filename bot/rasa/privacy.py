@@ -12,8 +12,9 @@ import os
 import re
 from typing import Optional
 
-from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
+
+from bot.rasa import conversations
 
 RETENTION_ENV = "ZCT_RETENTION_DAYS"
 DEFAULT_RETENTION_DAYS = 180
@@ -49,10 +50,4 @@ def retention_days(value: Optional[str] = None) -> int:
 def purge_events(engine: Engine, *, older_than: dt.datetime, dry_run: bool = False) -> int:
     """Delete tracker events stamped before `older_than` (aware datetime); returns how many
     (or would be, with dry_run). Nothing else is touched."""
-    if not inspect(engine).has_table("events"):
-        return 0
-    cutoff = {"cutoff": older_than.timestamp()}
-    with engine.begin() as conn:
-        if dry_run:
-            return int(conn.execute(text("SELECT count(*) FROM events WHERE timestamp < :cutoff"), cutoff).scalar())
-        return conn.execute(text("DELETE FROM events WHERE timestamp < :cutoff"), cutoff).rowcount or 0
+    return conversations.purge_before(engine, older_than, dry_run=dry_run)

@@ -114,3 +114,13 @@ class WeChatSide:
 
     def say(self, openid: str, content: str, msg_id: Optional[int] = None) -> Optional[Dict[str, str]]:
         return self.reply_of(self.post(text_xml(openid, content, msg_id)))
+
+
+def webhook(server) -> str:
+    return f"{server.url}/webhooks/wechat/webhook"
+
+
+def signed_query(token: str, timestamp=None):
+    ts = str(timestamp or int(time.time()))
+    n = nonce()
+    return {"signature": sign(token, ts, n), "timestamp": ts, "nonce": n}

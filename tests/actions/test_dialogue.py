@@ -1,64 +1,18 @@
-"""Actions run in-process with a collecting dispatcher, on the real knowledge base."""
+"""The conversation around the answers: open questions, bare answers, the profile form, slot
+validation, complaints, handoff and fallback — actions in-process on the real knowledge base."""
 from __future__ import annotations
 
 import asyncio
 
 import pytest
-from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.complaints import ActionSubmitFeeComplaint
 from actions.fallback import ActionFallbackOptions
 from actions.handoff import ActionHandoff
-from actions.matching import ActionAnswerPolicies, ActionExplainApplication
+from actions.matching import ActionAnswerPolicies
 from actions.profile import ValidateProfileForm, ValidateSlotMappings
-from actions.registration import ActionBusinessRegistration
-
-DOMAIN = {"slots": {}, "responses": {}, "forms": {"profile_form": {"required_slots": []}}}
-
-
-def tracker(slots=None, text="", intent="find_policies", events=None, ranking=None):
-    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": [],
-              "intent_ranking": ranking or [{"name": intent, "confidence": 0.9}]}
-    return Tracker("owner-1", slots or {}, latest, events or [], False, None, {}, "action_listen")
-
-
-def run(action, t):
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, t, DOMAIN))
-    return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
-
-
-def texts(messages):
-    return "\n".join(m.get("text") or "" for m in messages)
-
-
-def test_veteran_asking_about_the_loan_gets_300k_with_source(kb_url):
-    messages, slots = run(ActionAnswerPolicies(), tracker(
-        {"current_family": "ask_guaranteed_loan", "entity_type": "个体工商户", "identities": ["退役军人"]}))
-    answer = texts(messages)
-    assert "创业担保贷款" in answer and "30 万" in answer and "财金〔2023〕75号" in answer
-    assert "✅" in answer and "知识库" in answer
-    assert all(len(m["text"]) <= 600 for m in messages)
-    assert slots["current_policy"] == "startup_guaranteed_loan"
-
-
-def test_social_insurance_answer_shows_2022_deferral_as_ended(kb_url):
-    messages, _ = run(ActionAnswerPolicies(), tracker(
-        {"current_family": "ask_social_insurance", "entity_type": "个体工商户", "industry": "餐饮", "insured_as": "个人"}))
-    answer = texts(messages)
-    ended = answer.split("⏹")[1] if "⏹" in answer else ""
-    assert "2022" in ended
-    assert "缓缴" not in answer.split("⏹")[0].split("✅")[-1] or "2025" in answer
-
-
-def test_can_i_apply_gets_a_verdict_and_what_applies_instead(kb_url):
-    messages, _ = run(ActionAnswerPolicies(), tracker(
-        {"current_family": "ask_tax_relief", "entity_type": "个体工商户"}, text="个体户能不能享受小微企业那个5%的所得税",
-        intent="ask_tax_relief"))
-    answer = texts(messages)
-    assert answer.startswith("关于「小型微利企业所得税") and "不能" in answer.split("\n")[0]
-    assert "经营所得个人所得税减半" in answer and "12366" in answer
+from tests.actions.support import DOMAIN, run, texts, tracker
 
 
 def test_a_policy_question_sets_its_family_and_the_named_policy(kb_url):
@@ -66,12 +20,10 @@ def test_a_policy_question_sets_its_family_and_the_named_policy(kb_url):
     assert slots["current_family"] == "ask_tax_relief"
     assert slots["current_policy"] == "six_taxes_two_fees_half"
 
-
 def test_a_question_with_every_deciding_fact_known_is_ready_to_answer(kb_url):
     known = {"entity_type": "个体工商户", "identities": ["退役军人"]}
     assert run(ValidateSlotMappings(), tracker(known, text="贷款能贷多少", intent="ask_guaranteed_loan"))[1]["ready_to_answer"] is True
     assert run(ValidateSlotMappings(), tracker({}, text="贷款能贷多少", intent="ask_guaranteed_loan"))[1]["ready_to_answer"] is False
-
 
 def test_a_new_question_while_a_question_is_open_switches_family_but_an_answer_does_not(kb_url):
     asking = tracker({"current_family": "ask_startup_subsidy", "asked_slot": "identities"}, text="社保能缓缴吗",
@@ -86,14 +38,12 @@ def test_a_new_question_while_a_question_is_open_switches_family_but_an_answer_d
     answer = tracker({"current_family": "ask_startup_subsidy"}, text="我是个体户", intent="inform_profile")
     assert run(ValidateSlotMappings(), answer)[1]["current_family"] == "ask_startup_subsidy"
 
-
 def test_an_answer_to_the_open_question_keeps_the_family_whatever_its_intent(kb_url):
     # "以个人交" is classified as a social-insurance question but answers the question asked.
     answer = tracker({"current_family": "find_policies", "asked_slot": "insured_as"}, text="以个人交",
                      intent="ask_social_insurance")
     slots = run(ValidateSlotMappings(), answer)[1]
     assert "current_family" not in slots and slots["insured_as"] == "个人" and slots["route"] == "answer"
-
 
 @pytest.mark.parametrize("asked,text,intent,slot,value", [
     ("monthly_sales", "6万", "nlu_fallback", "monthly_sales", 6.0),
@@ -114,7 +64,6 @@ def test_a_bare_answer_is_taken_as_the_answer_before_any_intent(kb_url, asked, t
     else:
         assert slots[slot] == value
 
-
 def test_sales_keep_their_period_and_profit_is_not_sales(kb_url):
     slots = run(ValidateSlotMappings(), tracker({}, text="小卖部一个月卖六万来块，一年挣三十万左右，税上有啥优惠",
                                                 intent="ask_tax_relief"))[1]
@@ -122,17 +71,14 @@ def test_sales_keep_their_period_and_profit_is_not_sales(kb_url):
     slots = run(ValidateSlotMappings(), tracker({}, text="一个季度营业额二十多万，增值税咋算", intent="ask_tax_relief"))[1]
     assert slots["monthly_sales"] == 8.33  # 二十多万 ≈ 25万 a quarter
 
-
 def test_more_pages_the_last_answer(kb_url):
     slots = run(ValidateSlotMappings(), tracker({"last_answer": "…", "page": 1}, text="还有吗", intent="goodbye"))[1]
     assert slots["page"] == 2 and slots["route"] == "answer"
-
 
 def test_hired_staff_is_not_the_owners_identity(kb_url):
     t = tracker({"identities": ["高校毕业生"]}, text="我招了个应届生，有补贴吗", intent="ask_startup_subsidy")
     t.latest_message["entities"] = [{"entity": "identity", "value": "高校毕业生", "start": 5, "end": 8}]
     assert run(ValidateSlotMappings(), t)[1]["identities"] is None
-
 
 def test_cancel_while_waiting_for_a_human_hands_back(kb_url):
     slots = run(ValidateSlotMappings(), tracker({"handoff_active": True}, text="不用人工了", intent="deny"))[1]
@@ -142,7 +88,6 @@ def test_cancel_while_waiting_for_a_human_hands_back(kb_url):
     messages, _ = run(ValidateSlotMappings(), tracker({"handoff_active": True}, text="好的", intent="affirm"))
     assert messages == []  # anything else waits quietly for the person
 
-
 def test_waiting_reply_when_switched_off(kb_url, monkeypatch):
     from actions import routing
 
@@ -150,11 +95,9 @@ def test_waiting_reply_when_switched_off(kb_url, monkeypatch):
     messages, _ = run(ValidateSlotMappings(), tracker({"handoff_active": True}, text="人呢", intent="nlu_fallback"))
     assert messages == []
 
-
 def test_other_intents_leave_the_family_alone(kb_url):
     for intent in ("greet", "affirm", "ask_business_registration", "ask_application_process"):
         assert "current_family" not in run(ValidateSlotMappings(), tracker({}, text="好", intent=intent))[1]
-
 
 def test_form_asks_only_deciding_questions_and_nothing_when_all_known(kb_url):
     form = ValidateProfileForm()
@@ -164,13 +107,11 @@ def test_form_asks_only_deciding_questions_and_nothing_when_all_known(kb_url):
     full = tracker({"current_family": "ask_guaranteed_loan", "entity_type": "个体工商户", "identities": ["退役军人"]})
     assert asyncio.run(form.required_slots([], CollectingDispatcher(), full, DOMAIN)) == []
 
-
 def test_form_stops_after_three_questions(kb_url):
     events = [{"event": "slot", "name": "current_family", "value": "find_policies"}] + [
         {"event": "slot", "name": "requested_slot", "value": s} for s in ("entity_type", "identities", "industry")]
     t = tracker({"current_family": "find_policies"}, events=events)
     assert asyncio.run(ValidateProfileForm().required_slots([], CollectingDispatcher(), t, DOMAIN)) == []
-
 
 def test_form_stops_re_asking_an_unanswered_question(kb_url):
     # The owner answered three times and none of it fitted: answer with what is known.
@@ -181,7 +122,6 @@ def test_form_stops_re_asking_an_unanswered_question(kb_url):
     assert asyncio.run(ValidateProfileForm().required_slots([], CollectingDispatcher(), t, DOMAIN)) == []
     t = tracker({"current_family": "find_policies"}, events=events[:-2])  # two replies: one more try
     assert asyncio.run(ValidateProfileForm().required_slots([], CollectingDispatcher(), t, DOMAIN))
-
 
 @pytest.mark.parametrize("method,value,expected", [
     ("validate_entity_type", "个体户", {"entity_type": "个体工商户"}),
@@ -197,36 +137,16 @@ def test_slot_validation_canonicalises(method, value, expected):
     result = getattr(ValidateSlotMappings(), method)(value, CollectingDispatcher(), tracker(), DOMAIN)
     assert {k: result[k] for k in expected} == expected
 
-
 def test_identities_accumulate_and_none_means_empty():
     v = ValidateSlotMappings()
     assert v.validate_identity("退伍的", None, tracker({"identities": ["高校毕业生"]}), DOMAIN)["identities"] == ["高校毕业生", "退役军人"]
     assert v.validate_identities("都不是", None, tracker(), DOMAIN) == {"identities": []}
-
 
 def test_unclear_answer_keeps_what_we_knew():
     events = [{"event": "slot", "name": "employees", "value": 4}, {"event": "user", "text": "啥"},
               {"event": "slot", "name": "employees", "value": "啥"}]
     t = tracker({"employees": "啥"}, events=events)
     assert ValidateSlotMappings().validate_employees("啥", None, t, DOMAIN) == {"employees": 4}
-
-
-def test_application_process_for_policy_in_context(kb_url):
-    messages, _ = run(ActionExplainApplication(), tracker({"current_policy": "startup_guaranteed_loan"}, text="要带什么材料",
-                                                          intent="ask_application_process"))
-    answer = texts(messages)
-    assert "材料" in answer and "身份证" in answer and "去哪办" in answer
-    assert "步骤" not in answer  # the part asked for, not the whole how-to block again
-    messages, _ = run(ActionExplainApplication(), tracker({"current_policy": "startup_guaranteed_loan"}, text="审批要多久",
-                                                          intent="ask_application_process"))
-    assert "工作日" in texts(messages) and "身份证" not in texts(messages)
-
-
-def test_restaurant_guide(kb_url):
-    messages, _ = run(ActionBusinessRegistration(), tracker({}, text="我要开饭店要办什么证", intent="ask_business_registration"))
-    answer = texts(messages)
-    assert "食品经营许可" in answer and "营业执照" in answer
-
 
 def test_fee_complaint_summary_and_hotlines():
     messages, slots = run(ActionSubmitFeeComplaint(), tracker(
@@ -236,14 +156,12 @@ def test_fee_complaint_summary_and_hotlines():
     assert answer.index("12345") < answer.index("门前三包管理费")  # the channel first
     assert slots == {"fee_open": False}  # nothing left to add
 
-
 def test_handoff_summarises_and_goes_quiet(kb_url):
     events = [{"event": "user", "text": "创业贷款能贷多少", "parse_data": {"intent": {"name": "ask_guaranteed_loan"}}},
               {"event": "user", "text": "转人工", "parse_data": {"intent": {"name": "request_human"}}}]
     messages, slots = run(ActionHandoff(), tracker({"entity_type": "个体工商户"}, events=events, intent="request_human"))
     assert slots["handoff_active"] is True
     assert "创业贷款能贷多少" in slots["handoff_summary"] and "个体工商户" in slots["handoff_summary"]
-
 
 def test_fallback_offers_top_intents_as_choices():
     ranking = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "ask_tax_relief", "confidence": 0.3},
@@ -252,20 +170,6 @@ def test_fallback_offers_top_intents_as_choices():
     payloads = [b["payload"] for b in messages[0]["buttons"]]
     assert payloads == ["/ask_tax_relief", "/ask_guaranteed_loan"]
 
-
-def test_amounts_come_from_the_policy_data_with_their_formula(kb_url):
-    messages, _ = run(ActionAnswerPolicies(), tracker(
-        {"current_family": "ask_tax_relief", "entity_type": "个体工商户", "taxpayer_type": "小规模纳税人",
-         "monthly_sales": 8, "annual_taxable_income": 30}, text="我这情况税能省多少", intent="ask_tax_relief"))
-    answer = texts(messages)
-    assert "9,600" in answer and "8万 × 1% × 12" in answer
-    assert "24,750" in answer  # 经营所得: (30万×20%−10500)×50%
-    messages, _ = run(ActionAnswerPolicies(), tracker(
-        {"current_family": "ask_startup_subsidy", "entity_type": "个体工商户", "identities": ["高校毕业生"]},
-        text="一次性创业补贴能补多少钱", intent="ask_startup_subsidy"))
-    assert "以当地为准" in texts(messages) and "元（" not in messages[0]["text"]
-
-
 def test_fee_complaint_answers_with_channels_from_the_first_message():
     t = tracker({"fee_what": "摊位费", "fee_who": "市场管理"}, text="市场管理的乱收摊位费，我要举报", intent="report_illegal_fee")
     messages, slots = run(ActionSubmitFeeComplaint(), t)
@@ -273,32 +177,12 @@ def test_fee_complaint_answers_with_channels_from_the_first_message():
     assert "摊位费" in messages[1]["text"] and "市场管理" in messages[1]["text"]
     assert slots == {"fee_open": True}  # time and amount may follow, they are not asked for
 
-
-def test_ended_policy_is_said_ended_first_with_its_document(kb_url):
-    messages, _ = run(ActionAnswerPolicies(), tracker({"current_family": "ask_social_insurance", "industry": "居民服务"},
-                                                      text="现在社保还能缓交吗，我开理发店的", intent="ask_social_insurance"))
-    first = messages[0]["text"]
-    assert first.startswith("⏹") and "已结束" in first and "人社厅发〔2022〕16号" in first and "国办发〔2025〕25号" in first
-
-
 def test_more_keeps_the_open_question_open(kb_url):
     messages, slots = run(ActionAnswerPolicies(), tracker(
         {"current_family": "ask_tax_relief", "page": 2, "asked_slot": "identities", "last_answer": "…"},
         text="更多", intent="goodbye"))
     assert messages[-1].get("response") == "utter_ask_identities"
     assert "asked_slot" not in slots  # still open: a bare answer next is taken as its answer
-
-
-def test_pinyin_and_english_questions_get_their_familys_answer(kb_url):
-    dispatcher = CollectingDispatcher()
-    t = tracker({}, text="she bao neng huan jiao ma", intent="out_of_scope")
-    slots = {e["name"]: e["value"] for e in asyncio.run(ValidateSlotMappings().run(dispatcher, t, DOMAIN))
-             if e.get("event") == "slot"}
-    assert slots["current_family"] == "ask_social_insurance" and slots["route"] == "answer"
-    assert "社会保险" in texts(dispatcher.messages) or "社保" in texts(dispatcher.messages)
-    slots = run(ValidateSlotMappings(), tracker({}, text="what can you do", intent="thank"))[1]
-    assert slots["route"] == "help"
-
 
 @pytest.mark.parametrize("text, amount, what", [
     ("乱收卫生费一块钱一天，去哪举报", "每天 一块钱", "卫生费"),
@@ -310,14 +194,6 @@ def test_complaint_facts_keep_the_amounts_period_and_a_clean_fee_name(text, amou
     facts = fee_facts(text)
     assert facts["fee_amount"] == amount and facts["fee_what"] == what
 
-
-def test_a_question_the_policy_answers_itself_gets_that_answer_first(kb_url):
-    messages, _ = run(ActionAnswerPolicies(), tracker({"current_family": "ask_guaranteed_loan"},
-                                                       text="担保贷款利息谁出", intent="ask_guaranteed_loan"))
-    first = messages[0]["text"]
-    assert first.startswith("「创业担保贷款及财政贴息」：利息由财政补贴一部分")
-
-
 def test_a_count_answering_another_open_point_is_kept_when_nlu_filled_it(kb_url):
     # "3个" to the identity question: the employees NLU read is the answer, not noise to undo
     t = tracker({"current_family": "ask_social_insurance", "asked_slot": "identities", "entity_type": "小微企业",
@@ -325,7 +201,6 @@ def test_a_count_answering_another_open_point_is_kept_when_nlu_filled_it(kb_url)
     t.events = [{"event": "user", "text": "3个"}, {"event": "slot", "name": "employees", "value": 3}]
     slots = run(ValidateSlotMappings(), t)[1]
     assert slots.get("employees", 3) == 3 and "skipped_fields" not in slots and slots["route"] == "answer"
-
 
 def test_handoff_summary_names_the_question_not_the_bare_answer_after_it(kb_url):
     events = [{"event": "user", "text": "我开个早餐店想贷点款", "parse_data": {"intent": {"name": "ask_guaranteed_loan"}}},
