@@ -84,15 +84,15 @@ def main():
     profiles = [random_profile(rng) for _ in range(args.profiles)]
     as_of = dt.date(2026, 6, 1)
 
-    from policies_kb import store
+    from policies_kb import workflow
     from policies_kb.db import migrate, session_scope
 
     url = f"sqlite:///{tempfile.mkdtemp(prefix='zct-bench-')}/bench.db"
     migrate(url)
     t0 = time.perf_counter()
     with session_scope(url) as session:
-        store.import_docs(session=session, docs=[SourceDoc(f"{d['family']}/{d['id']}.yml", d, {}) for d in docs],
-                          actor="bench")
+        workflow.deploy_docs(session=session, docs=[SourceDoc(f"{d['family']}/{d['id']}.yml", d, {}) for d in docs],
+                             actor="bench")
     import_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     _, records = published_records(url)

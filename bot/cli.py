@@ -1,5 +1,9 @@
 """Command line: `python -m bot kb …`, `python -m bot match …`, `python -m bot users …`.
 
+`kb import` is the deploy path (the repository's files, live at once, as `make kb` runs it);
+`kb publish` approves a version waiting for review and, like the console, refuses its author;
+`kb rollback` follows the console's one-click rule (policies_kb.workflow.live_stack).
+
 Exit codes: 0 ok, 1 failure (e.g. invalid knowledge-base files), 2 bad input (a file that
 cannot be read: not UTF-8, over the size limits, missing).
 """
@@ -12,8 +16,9 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from policies_kb import loader, store
-from policies_kb.db import migrate, session_scope
+from policies_kb import loader, queries, workflow
+from bot.web.db import migrate  # every table, old databases adopted: `make kb` migrates it all
+from policies_kb.db import session_scope
 from policies_kb.profile import ProfileError
 
 
@@ -50,8 +55,8 @@ def cmd_import(args) -> int:
     migrate()
     try:
         with session_scope() as session:
-            report = store.import_files(session=session, paths=_paths(args), actor=args.actor, why=args.why)
-    except store.KbValidationError as exc:
+            report = workflow.import_files(session=session, paths=_paths(args), actor=args.actor, why=args.why)
+    except workflow.KbValidationError as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
         print(f"✗ 导入取消：{len(exc.errors)} 个错误，数据库没有任何改动", file=sys.stderr)
@@ -63,7 +68,7 @@ def cmd_import(args) -> int:
 def cmd_export(args) -> int:
     migrate()
     with session_scope() as session:
-        written = store.export(session=session, dest=Path(args.dest),
+        written = queries.export(session=session, dest=Path(args.dest),
                                statuses=("published", "draft", "retired") if args.all else ("published",))
     print(f"✓ 导出 {len(written)} 个文件到 {args.dest}")
     return 0
@@ -72,7 +77,7 @@ def cmd_export(args) -> int:
 def cmd_diff(args) -> int:
     migrate()
     with session_scope() as session:
-        result = store.diff(session=session, root=Path(args.root))
+        result = queries.file_diff(session=session, root=Path(args.root))
     if args.json:
         _print_json(result)
     else:
@@ -92,8 +97,9 @@ def cmd_publish(args) -> int:
     migrate()
     try:
         with session_scope() as session:
-            store.publish(session=session, policy_id=args.policy_id, version=args.version, actor=args.actor, why=args.why)
-    except store.KbStateError as exc:
+            workflow.publish(session=session, policy_id=args.policy_id, version=args.version, actor=args.actor,
+                             why=args.why)
+    except workflow.KbStateError as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return 1
     print(f"✓ 已发布 {args.policy_id} 第 {args.version} 版")
@@ -104,10 +110,10 @@ def cmd_rollback(args) -> int:
     migrate()
     try:
         with session_scope() as session:
-            row = store.rollback(session=session, policy_id=args.policy_id, actor=args.actor, why=args.why,
+            row = workflow.rollback(session=session, policy_id=args.policy_id, actor=args.actor, why=args.why,
                                  to_version=args.to)
             version = row.version
-    except store.KbStateError as exc:
+    except workflow.KbStateError as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return 1
     print(f"✓ {args.policy_id} 已回滚到第 {version} 版")
@@ -117,9 +123,13 @@ def cmd_rollback(args) -> int:
 def cmd_history(args) -> int:
     migrate()
     with session_scope() as session:
-        for v in store.versions(session=session, policy_id=args.policy_id):
+        rows = queries.versions(session=session, policy_id=args.policy_id)
+        target = workflow.rollback_target(session=session, policy_id=args.policy_id)
+        for v in rows:
             print(f"v{v.version}\t{v.state}\t{v.created_at:%Y-%m-%d %H:%M}\t{v.created_by}\t{v.note}")
-    return 0
+    if target:
+        print(f"一键回滚（kb rollback 不带 --to）将恢复第 {target} 版")
+    return 0 if rows else 1
 
 
 def cmd_match(args) -> int:
@@ -203,12 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_diff)
     for name, func in (("publish", cmd_publish), ("rollback", cmd_rollback)):
-        p = kb.add_parser(name, help="发布某一版本" if name == "publish" else "回滚到更早的版本")
+        p = kb.add_parser(name, help="审核发布一个待审核的版本（不能是自己提交的）" if name == "publish"
+                          else "立即回滚到更早的版本（记入审计日志）")
         p.add_argument("policy_id")
         if name == "publish":
             p.add_argument("version", type=int)
         else:
-            p.add_argument("--to", type=int, help="目标版本；默认上一个已发布版本")
+            p.add_argument("--to", type=int, help="目标版本；默认与后台“一键回滚”相同：当前版本上线前的那一版")
         p.add_argument("--actor", default="cli")
         p.add_argument("--why", default="")
         p.set_defaults(func=func)

@@ -33,6 +33,15 @@ LIST_VALUE_OPS = {"in", "not_in", "contains_any", "contains_all"}
 BOOL_OPS = {"is_true", "is_false"}
 LIST_FIELD_OPS = {"contains_any", "contains_all"}
 
+# The operators the editor offers for each kind of profile field (validate accepts these).
+OPS_BY_TYPE = {
+    "boolean": ["is_true", "is_false"],
+    "array": ["contains_any", "contains_all"],
+    "integer": ["gt", "gte", "lt", "lte", "between", "eq", "ne"],
+    "number": ["gt", "gte", "lt", "lte", "between", "eq", "ne"],
+    "string": ["eq", "ne", "in", "not_in"],
+}
+GROUP_WORDS = {"all": "全部满足", "any": "满足任一", "not": "都不满足"}
 OP_WORDS = {
     "eq": "为", "ne": "不为", "in": "属于", "not_in": "不属于", "contains_any": "包含其一",
     "contains_all": "全部包含", "lt": "小于", "lte": "不超过", "gt": "大于", "gte": "至少",
@@ -44,63 +53,81 @@ def validate(node: Any, path: str = "conditions") -> List[Tuple[str, str]]:
     """Check a condition tree against the profile schema. Returns [(path, message)]."""
     errors: List[Tuple[str, str]] = []
     if not isinstance(node, dict):
-        return [(path, "条件应为对象（all / any / not 或 field/op/value）")]
+        return [(path, "条件写法不对：应为一组条件（全部满足 all / 满足任一 any / 都不满足 not），或一条条件（画像字段 field、比较方式 op、取值 value、说明 label）")]
     groups = [k for k in ("all", "any", "not") if k in node]
     if groups:
         if len(node) != 1:
-            return [(path, f"组合条件只能有一个键（{groups[0]}），多了：{sorted(set(node) - {groups[0]})}")]
+            extra = "、".join(map(str, sorted(set(node) - {groups[0]})))
+            return [(path, f"一组条件只能是“{GROUP_WORDS[groups[0]]}”一种，多了：{extra}")]
         key = groups[0]
         if key == "not":
             return validate(node["not"], f"{path}.not")
         children = node[key]
         if not isinstance(children, list):
-            return [(path, f"{key} 后面应为列表")]
+            return [(path, f"“{GROUP_WORDS[key]}”下面应列出若干条条件")]
         for i, child in enumerate(children):
             errors += validate(child, f"{path}.{key}[{i}]")
         return errors
     unknown_keys = set(node) - {"field", "op", "value", "label"}
     if unknown_keys:
-        errors.append((path, f"未知的键：{sorted(unknown_keys)}"))
+        errors.append((path, f"条件里有不认识的项：{'、'.join(map(str, sorted(unknown_keys)))}"
+                             "（可用：field 画像字段、op 比较方式、value 取值、label 说明）"))
     field, op = node.get("field"), node.get("op")
     specs = profile_mod.field_specs()
     if field not in specs:
-        return errors + [(path, f"未知字段 {field!r}；可用：{'、'.join(specs)}")]
+        known = "、".join(f"{k}（{profile_mod.field_title(k)}）" for k in specs)
+        return errors + [(path, f"画像里没有字段 {field!r}；可用：{known}")]
     if op not in OPS:
-        return errors + [(path, f"未知运算 {op!r}；可用：{'、'.join(OPS)}")]
+        return errors + [(path, f"不认识的比较方式 {op!r}；可用：{'、'.join(f'{k}（{w}）' for k, w in OP_WORDS.items())}")]
     if not node.get("label"):
-        errors.append((path, "缺少 label（给经营者看的一句话条件说明）"))
+        errors.append((path, "缺少说明：写一句给经营者看的条件说明（如“经营地在湖北省”）"))
     spec = specs[field]
     kind = spec.get("type")
+    title, word = profile_mod.field_title(field), OP_WORDS[op]
     value = node.get("value")
     vocab = profile_mod.vocabulary(field)
     if op in BOOL_OPS:
         if kind != "boolean":
-            errors.append((path, f"{op} 只能用于是/否字段，{field} 不是"))
+            errors.append((path, f"比较方式“{word}”只能用于是/否字段，“{title}”不是"))
         return errors
     if op in LIST_FIELD_OPS and kind != "array":
-        errors.append((path, f"{op} 只能用于列表字段（如 identities），{field} 不是"))
+        errors.append((path, f"比较方式“{word}”只能用于可多选的字段（如“身份”），“{title}”不是"))
     if kind == "array" and op not in LIST_FIELD_OPS:
-        errors.append((path, f"列表字段 {field} 只能用 contains_any / contains_all"))
+        errors.append((path, f"“{title}”可多选，比较方式只能是“包含其一”或“全部包含”"))
     if op in NUMERIC_OPS:
         if kind not in ("integer", "number"):
-            errors.append((path, f"{op} 只能用于数字字段，{field} 不是"))
+            errors.append((path, f"比较方式“{word}”只能用于数字字段，“{title}”不是"))
         if op == "between":
             ok = (isinstance(value, list) and len(value) == 2
                   and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
                   and value[0] <= value[1])
             if not ok:
-                errors.append((path, "between 的 value 应为 [下限, 上限] 两个数字"))
+                errors.append((path, f"“{title}”介于……的取值应为两个数字：下限和上限（下限不大于上限）"))
         elif not isinstance(value, (int, float)) or isinstance(value, bool):
-            errors.append((path, f"{op} 的 value 应为数字"))
+            errors.append((path, f"“{title}”{word}……的取值应为数字"))
         return errors
     values = value if op in LIST_VALUE_OPS else [value]
     if op in LIST_VALUE_OPS and (not isinstance(value, list) or not value):
-        return errors + [(path, f"{op} 的 value 应为非空列表")]
+        return errors + [(path, f"“{title}”{word}……的取值至少要有一项")]
     if vocab:
         bad = [v for v in values if v not in vocab]
         if bad:
-            errors.append((path, f"{field} 的取值 {bad} 不在画像词表内：{'、'.join(vocab)}"))
+            errors.append((path, f"“{title}”的取值 {'、'.join(map(str, bad))} 不在画像词表内；可选：{'、'.join(vocab)}"))
     return errors
+
+
+def editor_schema() -> Dict[str, Any]:
+    """What the condition tree editor (static/admin.js) offers: fields, their types and
+    vocabularies from profile_schema.json, and the operators in Chinese."""
+    fields = {}
+    for name, spec in profile_mod.field_specs().items():
+        kind = spec.get("type")
+        fields[name] = {"title": profile_mod.field_title(name), "type": kind,
+                        "vocab": profile_mod.vocabulary(name) or [],
+                        "hint": "YYYY-MM-DD" if spec.get("format") == "date" else ""}
+    # `order` too: Jinja's tojson sorts keys, and the field list should follow the schema.
+    return {"fields": fields, "order": list(fields), "ops": OP_WORDS, "ops_by_type": OPS_BY_TYPE,
+            "list_ops": sorted(LIST_VALUE_OPS), "bool_ops": sorted(BOOL_OPS)}
 
 
 def evaluate(node: Dict[str, Any], facts: Dict[str, Any], trace: Optional[list] = None) -> str:
@@ -124,37 +151,6 @@ def evaluate(node: Dict[str, Any], facts: Dict[str, Any], trace: Optional[list] 
     if trace is not None:
         trace.append(_trace_entry(node, outcome, actual))
     return outcome
-
-
-def compile_tree(node: Dict[str, Any]) -> Callable[[Dict[str, Any]], str]:
-    """Compile a tree into a closure returning only the outcome (no trace) — the hot path."""
-    if "all" in node or "any" in node:
-        is_all = "all" in node
-        children = [compile_tree(c) for c in node["all" if is_all else "any"]]
-        decisive, other = (FAILED, PASSED) if is_all else (PASSED, FAILED)
-
-        def group(facts: Dict[str, Any]) -> str:
-            unknown = False
-            for child in children:
-                outcome = child(facts)
-                if outcome == decisive:
-                    return decisive
-                if outcome == UNKNOWN:
-                    unknown = True
-            return UNKNOWN if unknown else other
-        return group
-    if "not" in node:
-        inner = compile_tree(node["not"])
-        flip = {PASSED: FAILED, FAILED: PASSED, UNKNOWN: UNKNOWN}
-        return lambda facts: flip[inner(facts)]
-    field, test, value = node["field"], OPS[node["op"]], node.get("value")
-
-    def leaf(facts: Dict[str, Any]) -> str:
-        actual = facts.get(field)
-        if actual is None:
-            return UNKNOWN
-        return PASSED if test(actual, value) else FAILED
-    return leaf
 
 
 def fields_in(node: Dict[str, Any]) -> List[str]:

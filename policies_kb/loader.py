@@ -37,6 +37,32 @@ KNOWN_KEYS = set(REQUIRED) | {"source_url", "effective_to", "continuation_unconf
                               "overlays", "to_confirm", "exclusive_with", "keywords", "version",
                               "updated_by", "faq", "effective_note"}
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+# The order of a policy file's keys, as admins read them (dumps and diffs follow it).
+DOC_ORDER = ("id", "name", "family", "status", "issuer", "doc_numbers", "source_url", "region", "effective_from",
+             "effective_to", "effective_note", "continuation_unconfirmed", "replaced_by", "overlays", "summary",
+             "benefit", "to_confirm", "conditions", "exclusive_with", "apply", "faq", "keywords")
+# What the editor calls each field of a policy document: messages and diffs use these words.
+FIELD_TITLES = {
+    "id": "政策 ID", "name": "政策名称", "family": "类别", "status": "状态", "issuer": "发文机关",
+    "doc_numbers": "文号", "source_url": "原文链接", "region": "适用地区", "effective_from": "开始日期",
+    "effective_to": "截止日期", "effective_note": "有效期说明", "continuation_unconfirmed": "延续待确认",
+    "replaced_by": "被哪项政策取代", "overlays": "本地加码于", "summary": "摘要", "benefit": "扶持内容",
+    "benefit.text": "能得到什么", "benefit.amount_max_yuan": "最高金额（元）", "benefit.term_years": "期限（年）",
+    "benefit.rate": "费率/比例", "benefit.local_standard": "地方标准", "to_confirm": "待核实事项",
+    "conditions": "申请条件", "exclusive_with": "不能同时享受", "apply": "办理方式", "apply.channel": "去哪办",
+    "apply.steps": "办理步骤", "apply.materials": "所需材料", "apply.time_limit": "时限", "faq": "常见问答",
+    "keywords": "关键词", "region.province": "省份", "region.city": "城市", "region.district": "区县",
+}
+STATUS_WORDS = {"published": "生效", "draft": "草稿（不对外）", "retired": "已废止"}
+SCOPE_WORDS = {"national": "全国", "province": "省级", "city": "市级", "district": "区县"}
+
+
+def field_title(path: str) -> str:
+    return FIELD_TITLES.get(path, path)
+
+
+def _choices(words: Dict[str, str]) -> str:
+    return "、".join(f"{key}（{word}）" for key, word in words.items())
 
 
 @dataclass
@@ -143,28 +169,28 @@ def validate_doc(doc: SourceDoc, check_location: bool = True) -> List[KbError]:
 
     for key in REQUIRED:
         if key not in d or d[key] in (None, "", []) and key not in ("conditions",):
-            err(key, f"缺少必填项 {key}")
+            err(key, f"缺少必填项：{field_title(key)}")
     for key in d:
         if key not in KNOWN_KEYS:
-            err(key, f"未知的键 {key}（拼写错误？）")
+            err(key, f"不认识的项 {key}（是不是拼错了？）")
     pid = d.get("id")
     if pid is not None and (not isinstance(pid, str) or not ID_RE.match(pid)):
-        err("id", f"id 应为小写字母、数字和下划线（snake_case），收到 {pid!r}")
+        err("id", f"政策 ID 只能用小写字母、数字和下划线，并以字母开头，收到 {pid!r}")
     family = d.get("family")
     if family is not None and family not in FAMILIES:
-        err("family", f"未知类别 {family!r}；可用：{'、'.join(FAMILIES)}")
+        err("family", f"未知类别 {family!r}；可用：{_choices(FAMILIES)}")
     if check_location and pid:
         path = Path(doc.path)
         if path.stem != pid:
-            err("id", f"id {pid!r} 与文件名 {path.stem!r} 不一致")
+            err("id", f"政策 ID {pid!r} 与文件名 {path.stem!r} 不一致")
         if family and path.parent.name != family:
             err("family", f"类别 {family!r} 与所在文件夹 {path.parent.name!r} 不一致")
     if d.get("status") not in STATUSES:
-        err("status", f"status 应为 {' / '.join(STATUSES)}")
+        err("status", f"状态应为 {_choices(STATUS_WORDS)}")
     docs_no = d.get("doc_numbers")
     if docs_no is not None:
         if not isinstance(docs_no, list) or not all(isinstance(x, str) and x.strip() for x in docs_no):
-            err("doc_numbers", "doc_numbers 应为文号列表")
+            err("doc_numbers", "文号应为列表，每行一个文号")
         else:
             seen = set()
             for i, number in enumerate(docs_no):
@@ -174,15 +200,15 @@ def validate_doc(doc: SourceDoc, check_location: bool = True) -> List[KbError]:
     region = d.get("region")
     if region is not None:
         if not isinstance(region, dict) or region.get("scope") not in SCOPES:
-            err("region", f"region.scope 应为 {' / '.join(SCOPES)}")
+            err("region", f"地区范围应为 {_choices(SCOPE_WORDS)}")
         else:
             needed = SCOPES[1:SCOPES.index(region["scope"]) + 1]
             for level in needed:
                 if not region.get(level):
-                    err("region", f"地区范围为 {region['scope']} 时需要填写 region.{level}")
+                    err("region", f"地区范围为{SCOPE_WORDS[region['scope']]}时需要填写{field_title('region.' + level)}")
             extra = set(region) - {"scope", "province", "city", "district"}
             if extra:
-                err("region", f"region 中未知的键：{sorted(extra)}")
+                err("region", f"适用地区中不认识的项：{'、'.join(sorted(map(str, extra)))}（可用：scope、province、city、district）")
     start, end = d.get("effective_from"), d.get("effective_to")
     if start is not None and _as_date(start) is None:
         err("effective_from", f"日期格式应为 YYYY-MM-DD，收到 {start!r}")
@@ -191,27 +217,27 @@ def validate_doc(doc: SourceDoc, check_location: bool = True) -> List[KbError]:
     if _as_date(start) and _as_date(end) and _as_date(end) < _as_date(start):
         err("effective_to", f"截止日期 {end} 早于开始日期 {start}")
     if not isinstance(d.get("continuation_unconfirmed", False), bool):
-        err("continuation_unconfirmed", "continuation_unconfirmed 应为 true 或 false")
+        err("continuation_unconfirmed", "“延续待确认”应为 true（是）或 false（否）")
     benefit = d.get("benefit")
     if benefit is not None:
         if not isinstance(benefit, dict) or not benefit.get("text"):
-            err("benefit", "benefit 需要 text（一两句话说清楚能得到什么）")
+            err("benefit", "缺少“能得到什么”：一两句话说清楚能得到什么")
         elif not isinstance(benefit.get("local_standard", False), bool):
-            err("benefit.local_standard", "local_standard 应为 true 或 false")
+            err("benefit.local_standard", "“地方标准”应为 true（是）或 false（否）")
     apply = d.get("apply")
     if apply is not None:
         if not isinstance(apply, dict) or not apply.get("channel"):
-            err("apply", "apply 需要 channel（去哪里、怎么办）")
+            err("apply", "缺少“去哪办”：去哪里、怎么办")
         else:
             for key in ("steps", "materials"):
                 if key in apply and not isinstance(apply[key], list):
-                    err(f"apply.{key}", f"apply.{key} 应为列表")
+                    err(f"apply.{key}", f"“{field_title('apply.' + key)}”应为列表，每行一项")
     for key in ("to_confirm", "exclusive_with", "keywords"):
         if key in d and d[key] is not None and not isinstance(d[key], list):
-            err(key, f"{key} 应为列表")
+            err(key, f"“{field_title(key)}”应为列表，每行一项")
     faq = d.get("faq")
     if faq is not None and not isinstance(faq, list):
-        err("faq", "faq（常见问答）应为列表")
+        err("faq", "“常见问答”应为列表")
     for i, item in enumerate(faq if isinstance(faq, list) else []):
         if not isinstance(item, dict) or not isinstance(item.get("ask"), list) or not item.get("answer"):
             err(f"faq[{i}]", "常见问答每一条要写 ask（问题里会出现的词，列表）和 answer（回答）")
@@ -231,7 +257,7 @@ def validate_docs(docs: List[SourceDoc], known_ids: Iterable[str] = ()) -> List[
         pid = doc.data.get("id")
         if isinstance(pid, str):
             if pid in by_id:
-                errors.append(KbError(doc.path, doc.line("id"), f"id 重复：{pid} 已在 {by_id[pid].path} 中使用"))
+                errors.append(KbError(doc.path, doc.line("id"), f"政策 ID 重复：{pid} 已在 {by_id[pid].path} 中使用"))
             by_id[pid] = doc
         name = doc.data.get("name")
         if isinstance(name, str):
@@ -249,10 +275,11 @@ def validate_refs(docs: List[SourceDoc], known_ids: Iterable[str]) -> List[KbErr
         for key in ("replaced_by", "overlays"):
             ref = doc.data.get(key)
             if ref and ref not in ids:
-                errors.append(KbError(doc.path, doc.line(key), f"{key} 指向不存在的政策 {ref!r}"))
+                errors.append(KbError(doc.path, doc.line(key), f"“{field_title(key)}”指向不存在的政策 {ref!r}"))
         for i, ref in enumerate(doc.data.get("exclusive_with") or []):
             if ref not in ids:
-                errors.append(KbError(doc.path, doc.line(f"exclusive_with[{i}]"), f"exclusive_with 指向不存在的政策 {ref!r}"))
+                errors.append(KbError(doc.path, doc.line(f"exclusive_with[{i}]"),
+                                      f"“{field_title('exclusive_with')}”指向不存在的政策 {ref!r}"))
     return errors
 
 
@@ -270,13 +297,3 @@ def normalize(data: Dict[str, Any]) -> Dict[str, Any]:
     out.pop("version", None)
     out.pop("updated_by", None)
     return out
-
-
-def dump_yaml(data: Dict[str, Any]) -> str:
-    """Serialise a policy document in the same key order admins read in the files."""
-    order = ["id", "name", "family", "status", "issuer", "doc_numbers", "source_url", "region",
-             "effective_from", "effective_to", "effective_note", "continuation_unconfirmed", "replaced_by",
-             "overlays", "summary", "benefit", "to_confirm", "conditions", "exclusive_with", "apply", "faq", "keywords"]
-    ordered = {k: data[k] for k in order if k in data and data[k] is not None or k == "effective_to" and k in data}
-    ordered.update({k: v for k, v in data.items() if k not in ordered and v is not None})
-    return yaml.safe_dump(ordered, allow_unicode=True, sort_keys=False, width=100)

@@ -10,7 +10,7 @@ import datetime as dt
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -41,7 +41,6 @@ class PolicyRecord:
     """A published policy prepared for matching: dates parsed, conditions compiled."""
     data: Dict[str, Any]
     tree: Dict[str, Any]
-    check: Callable[[Dict[str, Any]], str]
     start: Optional[dt.date]
     end: Optional[dt.date]
 
@@ -51,8 +50,8 @@ class PolicyRecord:
         tree = data.get("conditions") or {"all": []}
         if region_leaves:
             tree = {"all": region_leaves + [tree]}
-        return cls(data=data, tree=tree, check=conditions.compile_tree(tree),
-                   start=loader._as_date(data.get("effective_from")), end=loader._as_date(data.get("effective_to")))
+        return cls(data=data, tree=tree, start=loader._as_date(data.get("effective_from")),
+                   end=loader._as_date(data.get("effective_to")))
 
     @property
     def id(self) -> str:

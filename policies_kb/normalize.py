@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 import yaml
 
@@ -272,6 +272,3 @@ def profile_from_slots(slots: Dict[str, Any]) -> Dict[str, Any]:
         profile["region"] = region
     return profile
 
-
-def list_or_empty(value: Any) -> List[Any]:
-    return value if isinstance(value, list) else ([] if value in (None, "") else [value])

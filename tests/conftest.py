@@ -14,7 +14,7 @@ from tests.support import servers
 @pytest.fixture
 def kb_url(tmp_path, monkeypatch):
     """A fresh database with the repo's policies imported, set as DATABASE_URL."""
-    from policies_kb import loader, store
+    from policies_kb import loader, workflow
     from bot.web.db import migrate  # the knowledge base's tables and the consoles'
     from policies_kb.db import session_scope
 
@@ -22,21 +22,21 @@ def kb_url(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", url)
     migrate(url)
     with session_scope(url) as session:
-        store.import_files(session=session, paths=loader.policy_files(), actor="test")
+        workflow.import_files(session=session, paths=loader.policy_files(), actor="test")
     return url
 
 
 @pytest.fixture(scope="session")
 def session_kb_url():
     """One imported knowledge base for the servers of the whole test session."""
-    from policies_kb import loader, store
+    from policies_kb import loader, workflow
     from bot.web.db import migrate  # the knowledge base's tables and the consoles'
     from policies_kb.db import session_scope
 
     url = f"sqlite:///{tempfile.mkdtemp(prefix='zct-kb-')}/policies.db"
     migrate(url)
     with session_scope(url) as session:
-        store.import_files(session=session, paths=loader.policy_files(), actor="test")
+        workflow.import_files(session=session, paths=loader.policy_files(), actor="test")
     return url
 
 

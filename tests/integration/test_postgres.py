@@ -24,28 +24,28 @@ def pg_database():
 
 
 def test_knowledge_base_on_postgres(pg_database):
-    from policies_kb import loader, store
+    from policies_kb import loader, queries, workflow
     from policies_kb.db import migrate, session_scope
     from policies_kb.matcher import match
 
     migrate(pg_database)
     with session_scope(pg_database) as session:
-        report = store.import_files(session=session, paths=loader.policy_files(), actor="pg-test")
+        report = workflow.import_files(session=session, paths=loader.policy_files(), actor="pg-test")
     assert len(report["created"]) == len(loader.policy_files())
     result = match({"entity_type": "个体工商户", "identities": ["退役军人"]}, dt.date(2026, 6, 1), url=pg_database)
     assert result.get("startup_guaranteed_loan").status == "eligible"
     with session_scope(pg_database) as session:
-        assert store.diff(session=session)["in_sync"]
+        assert queries.file_diff(session=session)["in_sync"]
 
 
 @pytest.mark.integration
 def test_conversation_kept_in_postgres_tracker_store(pg_database, trained_model):
-    from policies_kb import loader, store
+    from policies_kb import loader, queries, workflow
     from policies_kb.db import migrate, session_scope
 
     migrate(pg_database)
     with session_scope(pg_database) as session:
-        store.import_files(session=session, paths=loader.policy_files(), actor="pg-test")
+        workflow.import_files(session=session, paths=loader.policy_files(), actor="pg-test")
     env = {"DATABASE_URL": pg_database, "TRACKER_DB_URL": pg_database}
     actions = servers.start_action_server(env=env)
     rasa = servers.start_rasa_server(trained_model, action_url=f"{actions.url}/webhook", env=env)

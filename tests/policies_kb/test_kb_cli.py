@@ -69,7 +69,7 @@ def test_duplicate_ids_and_unknown_vocabulary_are_caught(db, policy_copy):
                    else text.replace("taxpayer_type", "taxpayer_kind", 1), encoding="utf-8")
     out = run("kb", "validate", str(policy_copy), env_url=db)
     assert out.returncode == 1
-    assert "id 重复" in out.stderr
+    assert "政策 ID 重复" in out.stderr
     assert "与文件名" in out.stderr
 
 
@@ -86,12 +86,47 @@ def test_import_export_diff_publish_rollback_round_trip(db, tmp_path, policy_cop
     changed = json.loads(run("kb", "diff", "--json", env_url=db).stdout)["changed"]
     assert changed == {"six_taxes_two_fees_half": ["name"]}
     out = run("kb", "rollback", "six_taxes_two_fees_half", "--why", "测试", env_url=db)
-    assert out.returncode == 0 and "第 1 版" in out.stdout
+    assert out.returncode == 0 and "已回滚到第 1 版" in out.stdout
     assert run("kb", "diff", env_url=db).returncode == 0
-    assert run("kb", "publish", "six_taxes_two_fees_half", "2", env_url=db).returncode == 0
+    # Publishing approves a version waiting for review; an earlier one comes back by rollback.
+    refused = run("kb", "publish", "six_taxes_two_fees_half", "2", env_url=db)
+    assert refused.returncode == 1 and "kb rollback --to 2" in refused.stderr
+    assert run("kb", "rollback", "six_taxes_two_fees_half", "--to", "2", "--why", "恢复", env_url=db).returncode == 0
     history = run("kb", "history", "six_taxes_two_fees_half", env_url=db).stdout
     assert "v2\tpublished" in history and "v1\tsuperseded" in history
     assert run("kb", "rollback", "no_such_policy", env_url=db).returncode == 1
+
+
+def test_kb_rollback_follows_the_consoles_rule(db, tmp_path):
+    """Deploy v2, v3 → rollback → deploy v4 → rollback: v2 (what was live before v4), never the
+    withdrawn v3 — the same rule as the console's one-click rollback (test_admin_api)."""
+    pid = "six_taxes_two_fees_half"
+    source = next(p for p in loader.policy_files() if p.stem == pid)
+    assert run("kb", "import", env_url=db).returncode == 0
+
+    def deploy(mark):
+        path = tmp_path / mark / "tax_relief" / source.name
+        path.parent.mkdir(parents=True)
+        path.write_text(source.read_text(encoding="utf-8").replace("name:", f"name: 【{mark}】", 1), encoding="utf-8")
+        assert run("kb", "import", str(path), "--why", mark, env_url=db).returncode == 0
+
+    deploy("v2")
+    deploy("v3")
+    assert "已回滚到第 2 版" in run("kb", "rollback", pid, "--why", "v3 有错", env_url=db).stdout
+    deploy("v4")
+    assert "一键回滚（kb rollback 不带 --to）将恢复第 2 版" in run("kb", "history", pid, env_url=db).stdout
+    assert "已回滚到第 2 版" in run("kb", "rollback", pid, "--why", "v4 也撤", env_url=db).stdout
+    assert "已回滚到第 1 版" in run("kb", "rollback", pid, "--why", "再撤", env_url=db).stdout
+    out = run("kb", "rollback", pid, "--why", "没有了", env_url=db)
+    assert out.returncode == 1 and "没有更早的已发布版本" in out.stderr
+
+
+def test_export_keeps_the_files_comments(db, tmp_path):
+    assert run("kb", "import", env_url=db).returncode == 0
+    assert run("kb", "export", str(tmp_path / "out"), env_url=db).returncode == 0
+    for path in loader.policy_files():
+        exported = tmp_path / "out" / path.parent.name / path.name
+        assert exported.read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), path.name
 
 
 def test_match_cli_json_and_errors(db, tmp_path):
@@ -124,12 +159,12 @@ def test_match_cli_names_a_file_that_is_not_utf8(db, tmp_path):
 
 
 def kb_version(db_url):
-    from policies_kb import store
+    from policies_kb import workflow
     from policies_kb.db import migrate, session_scope
 
     migrate(db_url)
     with session_scope(db_url) as session:
-        return store.kb_version(session=session)[0]
+        return workflow.kb_version(session=session)[0]
 
 
 @pytest.mark.parametrize("name,content,code,message", [

@@ -110,7 +110,7 @@ def published_version(db_url: str, policy_id: str = POLICY) -> int:
 def restore_kb(db_url: str, policy_id: str = POLICY) -> Iterator[int]:
     """Whatever a test publishes for `policy_id`, put the version live before it back
     afterwards (other tests read the shared knowledge base)."""
-    from policies_kb import store
+    from policies_kb import workflow
     from policies_kb.db import session_scope
     from policies_kb.models import Policy
 
@@ -120,8 +120,8 @@ def restore_kb(db_url: str, policy_id: str = POLICY) -> Iterator[int]:
     finally:
         with session_scope(db_url) as session:
             if session.get(Policy, policy_id).version != before:
-                store.rollback(session=session, policy_id=policy_id, actor="test-cleanup",
-                               why="测试结束，恢复原版本", to_version=before)
+                workflow.rollback(session=session, policy_id=policy_id, actor="test-cleanup",
+                                  why="测试结束，恢复原版本", to_version=before)
 
 
 def write_conversations(tracker_url: str, conversations: Dict[str, list]) -> None:

@@ -13,9 +13,9 @@ import pytest
 import requests
 import yaml
 
-from policies_kb import loader, store
+from policies_kb import loader, queries, workflow
 from policies_kb.db import session_scope
-from policies_kb.models import Policy
+from policies_kb.models import Policy, PolicyVersion
 from tests.web.admin_helpers import (ADMINS, POLICY, STAFF, Console, converse_until_listed, create_accounts,
                                      edit_form, form_dict, published_version, restore_kb, say, understood_as)
 
@@ -55,8 +55,9 @@ def staff(console, accounts):
 
 
 def kb_version(db_url):
+    """The state a refused request must leave alone: live content and every saved version."""
     with session_scope(db_url) as session:
-        return store.kb_version(session=session)[0]
+        return workflow.kb_version(session=session)[0], session.query(PolicyVersion).count()
 
 
 def benefit_via_api(server, policy_id=POLICY):
@@ -153,13 +154,13 @@ def test_validation_errors_are_shown_and_nothing_is_saved(author, session_kb_url
     fields = edit_form(author.get(P).text)
     before = kb_version(session_kb_url)
     with session_scope(session_kb_url) as session:
-        versions = len(store.versions(session=session, policy_id=POLICY))
+        versions = len(queries.versions(session=session, policy_id=POLICY))
     reply = author.post(P, form_dict(fields, effective_to="2020-01-01", name="", do="save", why="测试"))
     assert reply.status_code == 400
     errors = errors_in(reply.text)
-    assert "缺少必填项 name" in errors and any("早于开始日期" in e for e in errors)
+    assert "缺少必填项：政策名称" in errors and any("早于开始日期" in e for e in errors)
     with session_scope(session_kb_url) as session:
-        assert len(store.versions(session=session, policy_id=POLICY)) == versions
+        assert len(queries.versions(session=session, policy_id=POLICY)) == versions
     assert kb_version(session_kb_url) == before
 
 
@@ -209,7 +210,9 @@ def test_review_publish_rollback_reaches_the_bot_at_once(console, author, review
         assert published_version(session_kb_url) == version
 
         history = reviewer.get(f"{P}/history?done=published&v={version}").text
-        assert f"第 {version} 版已发布" in history and "+  text: " in history and marker in history
+        assert f"第 {version} 版已发布" in history
+        changed = re.search(r'<tr class="change">\s*<th scope="row">能得到什么</th>(.*?)</tr>', history, re.S)
+        assert changed and marker in changed.group(1)  # the field change in words, not a YAML diff
 
         assert reviewer.post(f"{P}/rollback", {"why": ""}).status_code == 400
         rolled = reviewer.post(f"{P}/rollback", {"why": "测试完毕，恢复原文"})
@@ -218,7 +221,7 @@ def test_review_publish_rollback_reaches_the_bot_at_once(console, author, review
         assert published_version(session_kb_url) == live_before
 
     with session_scope(session_kb_url) as session:
-        log = [(e.actor, e.action, e.why) for e in store.audit_log(session=session, policy_id=POLICY, limit=5)]
+        log = [(e.actor, e.action, e.why) for e in queries.audit_log(session=session, policy_id=POLICY, limit=5)]
     assert ("kb_reviewer", "rollback", "测试完毕，恢复原文") in log
     assert ("kb_reviewer", "publish", "已核对原文") in log
     assert ("kb_author", "submit", "2026 年新文件：补充说明") in log
@@ -226,23 +229,44 @@ def test_review_publish_rollback_reaches_the_bot_at_once(console, author, review
     assert "测试完毕，恢复原文" in audit and "kb_reviewer" in audit
 
 
+def publish_edit(author, reviewer, summary):
+    """An edit through the pages: the author submits, a second admin publishes."""
+    fields = edit_form(author.get(P).text)
+    saved = author.post(P, form_dict(fields, summary=summary, do="submit", why=summary))
+    version = int(re.search(r"v=(\d+)", saved.headers["location"]).group(1))
+    assert reviewer.post(f"{P}/versions/{version}/publish", {"why": "测试"}).status_code == 303
+    return version
+
+
 def test_one_click_rollback_restores_what_was_live_before(author, reviewer, session_kb_url):
     """publish A → roll back → publish B → roll back: the original is live again, not A."""
-    def publish(summary):
-        fields = edit_form(author.get(P).text)
-        saved = author.post(P, form_dict(fields, summary=summary, do="submit", why=summary))
-        version = int(re.search(r"v=(\d+)", saved.headers["location"]).group(1))
-        assert reviewer.post(f"{P}/versions/{version}/publish", {"why": "测试"}).status_code == 303
-        return version
-
     with restore_kb(session_kb_url) as original:
-        publish("第一次修改")
+        publish_edit(author, reviewer, "第一次修改")
         assert reviewer.post(f"{P}/rollback", {"why": "撤回第一次"}).status_code == 303
         assert published_version(session_kb_url) == original
-        publish("第二次修改")
+        publish_edit(author, reviewer, "第二次修改")
         assert f"回滚到第 {original} 版" in reviewer.get(f"{P}/history").text
         assert reviewer.post(f"{P}/rollback", {"why": "撤回第二次"}).status_code == 303
         assert published_version(session_kb_url) == original
+
+
+def test_rollback_rule_is_the_clis(author, reviewer, session_kb_url):
+    """publish v2, v3 → rollback → publish v4 → rollback: v2, the same version `kb rollback`
+    restores (tests/policies_kb/test_kb_cli.py); the rollback is shown to the other admin."""
+    with restore_kb(session_kb_url):
+        v2 = publish_edit(author, reviewer, "第二版")
+        publish_edit(author, reviewer, "第三版（有错）")
+        assert reviewer.post(f"{P}/rollback", {"why": "第三版有错"}).status_code == 303
+        assert published_version(session_kb_url) == v2
+        publish_edit(author, reviewer, "第四版")
+        with session_scope(session_kb_url) as session:
+            assert workflow.rollback_target(session=session, policy_id=POLICY) == v2
+        assert f"回滚到第 {v2} 版" in reviewer.get(f"{P}/history").text
+        assert reviewer.post(f"{P}/rollback", {"why": "第四版也撤"}).status_code == 303
+        assert published_version(session_kb_url) == v2
+        listing = author.get("/console/admin/policies").text
+        notice = listing[listing.index('id="recent-rollbacks"'):]
+        assert "kb_reviewer" in notice and "第四版也撤" in notice and f"回滚到第 {v2} 版" in notice
 
 
 def test_reject_needs_a_reason(author, reviewer, session_kb_url):
@@ -257,7 +281,7 @@ def test_reject_needs_a_reason(author, reviewer, session_kb_url):
     rejected = reviewer.post(f"{P}/versions/{version}/reject", {"why": "摘要写得不清楚", "back": "review"})
     assert rejected.status_code == 303 and rejected.headers["location"].startswith("/console/admin/review")
     with session_scope(session_kb_url) as session:
-        assert store.get_version(session=session, policy_id=POLICY, version=version).state == "rejected"
+        assert workflow.get_version(session=session, policy_id=POLICY, version=version).state == "rejected"
 
 
 def test_new_policy_is_a_draft_until_reviewed(author, reviewer, session_kb_url):
@@ -315,24 +339,40 @@ def test_import_needs_a_reason(author, session_kb_url):
     assert reply.status_code == 400 and "请填写导入原因" in reply.text
 
 
-def test_import_updates_then_export_round_trips(console, author, session_kb_url):
+def test_import_waits_for_a_second_admin_then_export_round_trips(console, author, reviewer, session_kb_url):
     pid = "vat_small_scale_1pct"
     with restore_kb(session_kb_url, pid):
         changed = policy_file(pid).read_text(encoding="utf-8").replace("\nname: 小规模纳税人增值税征收率 3% 减按 1%",
                                                                         "\nname: 小规模纳税人增值税征收率 3% 减按 1%（导入测试）")
+        before = kb_version(session_kb_url)
         reply = author.post("/console/admin/import", {"why": "导入测试"},
                             files=[("files", (f"{pid}.yml", changed.encode()))])
-        assert reply.status_code == 200 and f"更新：{pid}" in reply.text
-        assert "内容不同" in reply.text and f">{pid}</a>" in reply.text  # kb diff: DB now differs from the repo
+        assert reply.status_code == 200 and f"修改：{pid}" in reply.text and "已提交审核" in reply.text
+        assert kb_version(session_kb_url)[0] == before[0]  # not live: a second admin reviews it first
+        with session_scope(session_kb_url) as session:
+            [item] = [i for i in queries.review_queue(session=session) if i["policy_id"] == pid]
+        version = item["version"]
+        own = author.post(f"/console/admin/policies/{pid}/versions/{version}/publish", {"why": "自己发布"})
+        assert own.status_code == 409 and "不能审核发布自己提交的修改" in own.text
+        review = reviewer.get("/console/admin/review").text
+        section = review[review.index(f'id="review-{pid}-{version}"'):]
+        assert "政策名称" in section and "（导入测试）" in section and "回归用例" in section
+        published = reviewer.post(f"/console/admin/policies/{pid}/versions/{version}/publish",
+                                  {"why": "核对导入", "back": "review"})
+        assert published.status_code == 303
+        page = author.get("/console/admin/import").text
+        assert "内容不同" in page and f">{pid}</a>" in page  # kb diff: DB now differs from the repo
         archive = zipfile.ZipFile(io.BytesIO(author.get("/console/admin/export.zip").content))
-        exported = yaml.safe_load(archive.read(f"tax_relief/{pid}.yml"))
-        assert "（导入测试）" in exported["name"]
+        text = archive.read(f"tax_relief/{pid}.yml").decode("utf-8")
+        assert "（导入测试）" in yaml.safe_load(text)["name"]
+        assert [line for line in text.splitlines() if line.startswith("#")] == \
+            [line for line in changed.splitlines() if line.startswith("#")]  # the files' comments are kept
         with session_scope(session_kb_url) as session:
             live = {row.id: row for row in session.query(Policy).filter(Policy.status == "published")}
             assert sorted(archive.namelist()) == sorted(f"{row.family}/{row.id}.yml" for row in live.values())
         same = author.post("/console/admin/import", {"why": "再导入一次"},
                            files=[("files", ("export.zip", author.get("/console/admin/export.zip").content))])
-        assert same.status_code == 200 and "更新 0 项" in same.text
+        assert same.status_code == 200 and "修改 0 项" in same.text and "新政策 0 项" in same.text
 
 
 def test_export_is_a_zip_of_family_folders(author):

@@ -13,7 +13,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from policies_kb import loader, store
+from policies_kb import loader, workflow
 from policies_kb.db import session_scope
 from tests.web.admin_helpers import (ADMINS, POLICY, converse_until_listed, create_accounts, published_version,
                                      restore_kb, say, understood_as)
@@ -127,7 +127,7 @@ def test_broken_import_changes_nothing_and_shows_the_line(console, accounts, new
     broken = tmp_path / f"{POLICY}.yml"
     broken.write_text(text, encoding="utf-8")
     with session_scope(session_kb_url) as session:
-        before = store.kb_version(session=session)[0]
+        before = workflow.kb_version(session=session)[0]
 
     page = admin_page(new_page, console, "kb_author")
     page.goto("/console/admin/import")
@@ -139,10 +139,59 @@ def test_broken_import_changes_nothing_and_shows_the_line(console, accounts, new
     expect(errors).to_contain_text(f"{POLICY}.yml 第 {line} 行：未知类别 'guaranteed_loans'")
     screenshot(page, "admin-6-import-error")
     with session_scope(session_kb_url) as session:
-        assert store.kb_version(session=session)[0] == before
+        assert workflow.kb_version(session=session)[0] == before
     with page.expect_download() as download:
         page.click("#export-link")
     assert download.value.suggested_filename.endswith(".zip")
+
+
+def test_an_import_is_reviewed_field_by_field_with_its_regression_cases(console, accounts, new_page, session_kb_url,
+                                                                       tmp_path):
+    """An admin's import waits for a second admin like an edit; the review shows what changed in
+    words (a list merely re-ordered does not show) and the regression case the change breaks."""
+    path = next(p for p in loader.policy_files() if p.stem == POLICY)
+    text = path.read_text(encoding="utf-8")
+    leaf = "field: employees\n          op: gt\n          value: "
+    stricter = text.replace(leaf + "0", leaf + "50")
+    keywords = next(line for line in text.splitlines() if line.startswith("keywords: ["))
+    words = keywords[len("keywords: ["):-1].split(", ")
+    stricter = stricter.replace(keywords, "keywords: [" + ", ".join(reversed(words)) + "]")
+    assert stricter.count("value: 50") == 1
+    upload = tmp_path / f"{POLICY}.yml"
+    upload.write_text(stricter, encoding="utf-8")
+    with restore_kb(session_kb_url) as live_before:
+        author = admin_page(new_page, console, "kb_author")
+        author.goto("/console/admin/import")
+        author.set_input_files("#import-files", str(upload))
+        author.fill("#import-why", "2026 年新文件：企业贷款门槛")
+        author.click("#btn-import")
+        expect(author.locator("#import-report")).to_contain_text("已提交审核")
+        assert published_version(session_kb_url) == live_before  # waits for the second admin
+
+        reviewer = admin_page(new_page, console, "kb_reviewer")
+        reviewer.goto("/console/admin/review")
+        item = reviewer.locator(".review-item", has_text="2026 年新文件：企业贷款门槛")
+        changes = item.locator("table.changes tr.change")
+        expect(changes).to_have_count(1)  # the re-ordered keywords are not a change
+        expect(changes.first.locator("th")).to_have_text("申请条件")
+        expect(changes.first.locator(".d-add")).to_contain_text("雇工人数 大于 50")
+        expect(item.locator(".review-cases")).to_contain_text("有员工的小微企业走企业贷款路径")
+        expect(item.locator(".review-cases tr.case-changed")).to_have_count(1)
+        screenshot(reviewer, "admin-8-import-review")
+        item.locator("input[name=why]").first.fill("已核对新文件")
+        item.get_by_role("button", name="审核通过并发布").click()
+        expect(reviewer.locator(".notice")).to_contain_text("已发布")
+        assert published_version(session_kb_url) != live_before
+
+        # The emergency exit: immediate, and the other admin sees it on the policy list.
+        reviewer.goto(f"/console/admin/policies/{POLICY}/history")
+        reviewer.fill("#rollback-why", "门槛写错，先恢复")
+        reviewer.click("#btn-rollback")
+        expect(reviewer.locator(".notice")).to_contain_text(f"已回滚到第 {live_before} 版")
+        author.goto("/console/admin/policies")
+        expect(author.locator("#recent-rollbacks")).to_contain_text("门槛写错，先恢复")
+        assert published_version(session_kb_url) == live_before
+        assert not author.errors and not reviewer.errors, author.errors + reviewer.errors
 
 
 def test_analytics_charts_real_conversations(console, accounts, new_page):

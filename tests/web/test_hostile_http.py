@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from bot.web import body
-from policies_kb import loader, sources, store
+from policies_kb import loader, sources, workflow
 from policies_kb.db import session_scope
 from tests.policies_kb.test_sources import ALIAS_BOMB, make_zip
 from tests.web.admin_helpers import Console, say, understood_as
@@ -28,8 +28,11 @@ PROFILE = {"entity_type": "个体工商户", "identities": ["退役军人"]}
 
 
 def kb_version(db_url):
+    """What an import may change: live content (the version) or versions waiting for review."""
+    from policies_kb.models import PolicyVersion
+
     with session_scope(db_url) as session:
-        return store.kb_version(session=session)[0]
+        return workflow.kb_version(session=session)[0], session.query(PolicyVersion).count()
 
 
 def declared_only(url: str, path: str, length: int, content_type: str = "application/json") -> http.client.HTTPResponse:
