@@ -1,4 +1,5 @@
-"""Vectorised evaluation of many condition trees at once (the matcher's hot path).
+"""Published policies prepared for matching (`PolicyRecord`, `CompiledKB`) and the vectorised
+evaluation of many condition trees at once (the matcher's hot path).
 
 Every policy's tree is flattened into numpy arrays once per knowledge-base version:
 leaf occurrences, and group nodes (all = min, any = max, not = 2 - x over the tri-state
@@ -8,13 +9,15 @@ policies. Results are identical to conditions.evaluate (the tests check this).
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import defaultdict
-from typing import Any, Dict, List, Sequence, Tuple
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from policies_kb import conditions
+from policies_kb import conditions, loader
 from policies_kb.profile import DERIVED_FROM
 
 FAILED_V, UNKNOWN_V, PASSED_V = 0, 1, 2
@@ -130,3 +133,50 @@ class CompiledTrees:
         width = len(self.fields)
         codes = np.unique(self.occ_policy[hit] * width + self.occ_field[hit])
         return codes // width, codes % width
+
+
+def _region_conditions(region: Dict[str, Any]) -> List[Dict[str, Any]]:
+    scope = region.get("scope", "national")
+    levels = loader.SCOPES[1:loader.SCOPES.index(scope) + 1] if scope in loader.SCOPES else ()
+    place = "".join(region.get(level, "") for level in levels)
+    return [{"field": f"region.{level}", "op": "eq", "value": region[level],
+             "label": f"经营地在{place}（本政策只适用于该地）"} for level in levels]
+
+
+@dataclass
+class PolicyRecord:
+    """A published policy prepared for matching: dates parsed, conditions compiled."""
+    data: Dict[str, Any]
+    tree: Dict[str, Any]
+    start: Optional[dt.date]
+    end: Optional[dt.date]
+
+    @classmethod
+    def from_data(cls, data: Dict[str, Any]) -> "PolicyRecord":
+        region_leaves = _region_conditions(data.get("region") or {})
+        tree = data.get("conditions") or {"all": []}
+        if region_leaves:
+            tree = {"all": region_leaves + [tree]}
+        return cls(data=data, tree=tree, start=loader._as_date(data.get("effective_from")),
+                   end=loader._as_date(data.get("effective_to")))
+
+    @property
+    def id(self) -> str:
+        return self.data["id"]
+
+
+class CompiledKB:
+    """Published policies prepared for matching: trees vectorised, dates and ranks as arrays."""
+
+    def __init__(self, records: Sequence[PolicyRecord]):
+        self.records = list(records)
+        self.index = {r.id: i for i, r in enumerate(self.records)}
+        self.trees = CompiledTrees([r.tree for r in self.records])
+        self.start = np.array([r.start.toordinal() if r.start else -(10 ** 9) for r in self.records], dtype=np.int64)
+        self.end = np.array([r.end.toordinal() if r.end else 10 ** 9 for r in self.records], dtype=np.int64)
+        self.unconfirmed = np.array([bool(r.data.get("continuation_unconfirmed")) for r in self.records])
+        families = sorted({r.data["family"] for r in self.records})
+        self.family_rank = np.array([families.index(r.data["family"]) for r in self.records], dtype=np.int64)
+        self.names = {r.id: r.data["name"] for r in self.records}
+        self.overlays = [(i, self.index[r.data["overlays"]]) for i, r in enumerate(self.records)
+                         if r.data.get("overlays") in self.index]

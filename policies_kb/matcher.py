@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from policies_kb import conditions, loader
-from policies_kb.compiled import CompiledTrees
+from policies_kb.compiled import CompiledKB, PolicyRecord
 from policies_kb import profile as profile_mod
 from policies_kb.conditions import FAILED, PASSED, UNKNOWN
 
@@ -26,36 +26,6 @@ STATUS_NAMES = {ELIGIBLE: "符合", POSSIBLE: "可能符合", INELIGIBLE: "不�
 QUESTION_PRIORITY = ["entity_type", "identities", "industry", "taxpayer_type", "insured_as", "employees",
                      "monthly_sales", "registered_on", "first_startup", "region.province", "region.city",
                      "region.district", "has_ip", "annual_taxable_income", "total_assets"]
-
-
-def _region_conditions(region: Dict[str, Any]) -> List[Dict[str, Any]]:
-    scope = region.get("scope", "national")
-    levels = loader.SCOPES[1:loader.SCOPES.index(scope) + 1] if scope in loader.SCOPES else ()
-    place = "".join(region.get(level, "") for level in levels)
-    return [{"field": f"region.{level}", "op": "eq", "value": region[level],
-             "label": f"经营地在{place}（本政策只适用于该地）"} for level in levels]
-
-
-@dataclass
-class PolicyRecord:
-    """A published policy prepared for matching: dates parsed, conditions compiled."""
-    data: Dict[str, Any]
-    tree: Dict[str, Any]
-    start: Optional[dt.date]
-    end: Optional[dt.date]
-
-    @classmethod
-    def from_data(cls, data: Dict[str, Any]) -> "PolicyRecord":
-        region_leaves = _region_conditions(data.get("region") or {})
-        tree = data.get("conditions") or {"all": []}
-        if region_leaves:
-            tree = {"all": region_leaves + [tree]}
-        return cls(data=data, tree=tree, start=loader._as_date(data.get("effective_from")),
-                   end=loader._as_date(data.get("effective_to")))
-
-    @property
-    def id(self) -> str:
-        return self.data["id"]
 
 
 @dataclass
@@ -147,23 +117,6 @@ def _estimate(result: "MatchResult") -> str:
     from policies_kb import present  # present builds on this module
 
     return present.estimate(result) if result.status in (ELIGIBLE, POSSIBLE) else ""
-
-
-class CompiledKB:
-    """Published policies prepared for matching: trees vectorised, dates and ranks as arrays."""
-
-    def __init__(self, records: Sequence[PolicyRecord]):
-        self.records = list(records)
-        self.index = {r.id: i for i, r in enumerate(self.records)}
-        self.trees = CompiledTrees([r.tree for r in self.records])
-        self.start = np.array([r.start.toordinal() if r.start else -(10 ** 9) for r in self.records], dtype=np.int64)
-        self.end = np.array([r.end.toordinal() if r.end else 10 ** 9 for r in self.records], dtype=np.int64)
-        self.unconfirmed = np.array([bool(r.data.get("continuation_unconfirmed")) for r in self.records])
-        families = sorted({r.data["family"] for r in self.records})
-        self.family_rank = np.array([families.index(r.data["family"]) for r in self.records], dtype=np.int64)
-        self.names = {r.id: r.data["name"] for r in self.records}
-        self.overlays = [(i, self.index[r.data["overlays"]]) for i, r in enumerate(self.records)
-                         if r.data.get("overlays") in self.index]
 
 
 STATUS_CODES = [ELIGIBLE, POSSIBLE, INELIGIBLE, EXPIRED]  # code = rank

@@ -15,7 +15,8 @@ import yaml
 
 from policies_kb import loader
 from policies_kb import profile as profile_mod
-from policies_kb.matcher import STATUS_NAMES, PolicyRecord, evaluate_policies
+from policies_kb.compiled import PolicyRecord
+from policies_kb.matcher import STATUS_NAMES, evaluate_policies
 
 
 def load_cases(policy_id: str) -> List[Dict[str, Any]]:

@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from policies_kb import loader
-from policies_kb.matcher import PolicyRecord, match
+from policies_kb.compiled import PolicyRecord
+from policies_kb.matcher import match
 
 DOCS, _ = loader.read_files(loader.policy_files())
 RECORDS = [PolicyRecord.from_data(loader.normalize(d.data)) for d in DOCS if d.data.get("status") == "published"]

@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 
 from policies_kb import loader, present
-from policies_kb.matcher import PolicyRecord, evaluate_policies
+from policies_kb.compiled import PolicyRecord
+from policies_kb.matcher import evaluate_policies
 
 DOCS, _ = loader.read_files(loader.policy_files())
 DATA = {d.data["id"]: loader.normalize(d.data) for d in DOCS}
