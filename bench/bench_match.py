@@ -19,7 +19,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from policies_kb import profile as profile_mod  # noqa: E402
 from policies_kb.loader import SourceDoc  # noqa: E402
-from policies_kb.compiled import PolicyRecord  # noqa: E402
 from policies_kb.matcher import evaluate_policies, published_records  # noqa: E402
 from bench.common import pct  # noqa: E402
 
