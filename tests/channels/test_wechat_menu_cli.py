@@ -1,11 +1,11 @@
-"""`python -m bot wechat menu publish` (bot.cli_wechat.main) against the fake
+"""`python -m bot wechat menu publish` (bot.cli.wechat.main) against the fake
 WeChat API."""
 from pathlib import Path
 
 import pytest
 import yaml
 
-from bot.cli_wechat import main
+from bot.cli.wechat import main
 from tests.channels.conftest import APPID, SECRET
 
 MENU_FILE = Path(__file__).resolve().parents[2] / "bot" / "wechat_menu.yml"

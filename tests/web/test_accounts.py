@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from bot.web import accounts, auth, lockout, users_cli
+from bot.web import accounts, auth, lockout
+from bot.cli import users as users_cli
 from bot.web.models import LoginAttempt, User
 from policies_kb.db import session_scope
 from policies_kb.models import utcnow

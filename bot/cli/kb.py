@@ -1,4 +1,4 @@
-"""Command line: `python -m bot kb …`, `python -m bot match …`, `python -m bot users …`.
+"""`python -m bot kb …` and `python -m bot match …`: the knowledge base from the command line.
 
 `kb import` is the deploy path (the repository's files, live at once, as `make kb` runs it);
 `kb publish` approves a version waiting for review and, like the console, refuses its author;
@@ -9,12 +9,11 @@ cannot be read: not UTF-8, over the size limits, missing).
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
 from policies_kb import loader, queries, workflow
 from bot.web.db import migrate  # every table, old databases adopted: `make kb` migrates it all
@@ -170,32 +169,8 @@ def cmd_match(args) -> int:
     return 0
 
 
-def cmd_privacy_purge(args) -> int:
-    from bot.rasa import privacy
-    from policies_kb.db import get_engine
-
-    try:
-        days = privacy.retention_days(None if args.days is None else str(args.days))
-    except ValueError as exc:
-        print(f"✗ {exc}（--days 或 {privacy.RETENTION_ENV}）", file=sys.stderr)
-        return 2
-    from bot.rasa.tracker_store import database_url
-
-    url = database_url()  # TRACKER_DB_URL, else the embedded var/tracker.db, as the Rasa server
-    cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
-    count = privacy.purge_events(get_engine(url), older_than=cutoff, dry_run=args.dry_run)
-    when = cutoff.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
-    if args.dry_run:
-        print(f"（演练）将删除 {count} 条 {when}（北京时间）之前的对话事件，保留最近 {days} 天；未做任何改动")
-    else:
-        print(f"✓ 已删除 {count} 条 {when}（北京时间）之前的对话事件，保留最近 {days} 天")
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="政策通 命令行")
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def add_parsers(sub) -> None:
+    """`kb …` and `match` on the top-level parser's subcommands."""
     kb = sub.add_parser("kb", help="知识库管理").add_subparsers(dest="kb_command", required=True)
     for name, func, text in (("validate", cmd_validate, "校验政策文件"), ("import", cmd_import, "导入政策文件（全部成功或全部不导入）")):
         p = kb.add_parser(name, help=text)
@@ -232,32 +207,3 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", help="匹配日期 YYYY-MM-DD，默认今天")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_match)
-
-    privacy = sub.add_parser("privacy", help="个人信息保护").add_subparsers(dest="privacy_command", required=True)
-    p = privacy.add_parser("purge", help="删除超过保留期的对话记录（TRACKER_DB_URL 的 events 表）")
-    p.add_argument("--days", type=int, help="保留天数；默认 ZCT_RETENTION_DAYS，未设置则 180")
-    p.add_argument("--dry-run", action="store_true", help="只统计，不删除")
-    p.set_defaults(func=cmd_privacy_purge)
-    return parser
-
-
-def main(argv: Optional[List[str]] = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["wechat"]:
-        from bot import cli_wechat
-
-        return cli_wechat.main(argv[1:])
-    if argv[:1] == ["chat"]:
-        from bot import chat
-
-        return chat.main(argv[1:])
-    if argv[:1] == ["nlu-eval"]:
-        from bot import nlu_eval
-
-        return nlu_eval.main(argv[1:])
-    if argv[:1] == ["users"]:
-        from bot.web import users_cli
-
-        return users_cli.main(argv[1:])
-    args = build_parser().parse_args(argv)
-    return args.func(args)
