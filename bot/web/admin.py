@@ -26,6 +26,7 @@ from sanic.request import Request
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import settings
 from bot.web import admin_editor as editor
 from bot.web.auth import login_required, run_db
 from bot.web.body import FORM_LIMIT, add_route as bounded_route
@@ -60,14 +61,14 @@ def _common() -> Dict[str, Any]:
 
 
 def _today() -> dt.date:
-    return dt.datetime.now(analytics.BEIJING).date()
+    return settings.local_today()
 
 
 def _bj(value: Optional[dt.datetime]) -> str:
     """A stored UTC time as 北京时间 text."""
     if not value:
         return ""
-    return value.replace(tzinfo=dt.timezone.utc).astimezone(analytics.BEIJING).strftime("%Y-%m-%d %H:%M")
+    return settings.local_time(value)
 
 
 def _version_dict(row: PolicyVersion) -> Dict[str, Any]:
