@@ -162,10 +162,11 @@ async def call_page(request: Request):
     user = request.ctx.user
     wanted = str(source.get("call") or "")[:40]
     link = request.method == "GET" and any(k not in ("call", "new", "topic") for k in request.args)
-    call = await auth.run_db(_load_or_start, user.id, wanted, bool(request.args.get("new")) or link)
-    if request.method == "GET" and not link and call["id"] != wanted:
-        # The address names the call, so F5 reopens this one and not a newer draft.
-        return response.redirect(f"/console/call?call={call['id']}", status=303)
+    fresh = request.method == "GET" and bool(request.args.get("new"))
+    call = await auth.run_db(_load_or_start, user.id, wanted, fresh or link)
+    if fresh:
+        # Back to the plain address: F5 there reopens the operator's newest open call, this one.
+        return response.redirect("/console/call", status=303)
     state = call["state"] if request.method == "GET" else {}
     topic = source.get("topic") or state.get("topic") or ""
     topic = topic if topic in present.INTENT_FAMILIES else ""

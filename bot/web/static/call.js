@@ -11,9 +11,8 @@
   var turns = [];
   try { turns = JSON.parse(turnsField.value || "[]"); } catch (e) { turns = []; }
   var seq = 0;  // only the newest answer is drawn
-  // The call lives on the server (its draft): the address names it, so F5 reopens this call.
+  // The call lives on the server (its draft, saved with every answer): F5 or a new login reopens it.
   var callId = form.getAttribute("data-call") || "";
-  if (callId && !/[?&]call=/.test(location.search)) { history.replaceState(null, "", "/console/call?call=" + callId); }
   var picked = [];
   try { picked = JSON.parse(document.getElementById("picked-json").value || "[]"); } catch (e) { picked = []; }
   var dept = document.getElementById("department");
