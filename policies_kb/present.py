@@ -53,14 +53,15 @@ def select(report: MatchReport, families: Iterable[str]) -> List[MatchResult]:
     return [r for r in report.results if r.record.data["family"] in wanted and not r.record.data.get("overlays")]
 
 
-def mentioned(results: Sequence[MatchResult], text: str) -> List[MatchResult]:
-    """Policies the owner named in `text` (by name or keyword), most specific match first."""
+def mentioned(results: Sequence[MatchResult], text: str, min_len: int = 2) -> List[MatchResult]:
+    """Policies the owner named in `text` (by name or keyword), most specific match first.
+    `min_len` 3 leaves out two-character topic words ("贷款", "贴息") that name no one policy."""
     text = re.sub(r"\s", "", text or "")
     hits = []
     for r in results:
         words = [re.sub(r"\s", "", str(w)) for w in [r.record.data["name"]] + list(r.record.data.get("keywords") or [])]
         best = max((len(w) for w in words if w and w in text), default=0)
-        if best >= 2:
+        if best >= min_len:
             hits.append((best, r))
     hits.sort(key=lambda h: -h[0])
     return [r for _, r in hits]

@@ -50,7 +50,8 @@ def asked_policies(report: MatchReport, turns: List[str], picked: List[str]) -> 
     candidates = [r for r in report.results if not r.record.data.get("overlays")]
     named: List[str] = [pid for pid in picked if report.get(pid) is not None]
     for text in reversed(turns):
-        named += [r.policy_id for r in present.mentioned(candidates, text)]
+        # "想贷款" is a topic, not a policy's name: it orders the list but claims nothing.
+        named += [r.policy_id for r in present.mentioned(candidates, text, min_len=3)]
     return list(dict.fromkeys(named))[:MAX_ASKED]
 
 

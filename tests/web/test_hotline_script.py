@@ -101,3 +101,8 @@ def test_the_script_never_uses_an_unasked_claim_for_any_single_named_policy(kb_u
         script = spoken.spoken_script(report, present.families_for(None), asked=[r.policy_id])
         assert script.count("您问到的") == 1, name
         assert re.search("您问到的" + re.escape(name), script), name
+
+
+def test_a_topic_word_is_not_a_policy_the_caller_asked_about(kb_url):
+    assert "您问到的" not in view(VETERAN, topic="ask_guaranteed_loan", turns=["想贷款"])["script"]
+    assert "您问到的创业担保贷款" in view(VETERAN, turns=["创业担保贷款能贷多少"])["script"]
