@@ -129,3 +129,19 @@ def test_displayed_times_are_beijing_time_on_a_utc_machine(value, shown, monkeyp
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.delenv("ZCT_TIMEZONE", raising=False)
     assert settings.local_time(value) == shown
+
+
+def test_every_console_shows_the_same_beijing_time(monkeypatch):
+    """Hotline transcript (Rasa epoch seconds), 工单 and admin pages (stored UTC) all go through
+    bot.settings.local_time: one setting, one answer."""
+    from bot.web import admin, conversations
+
+    monkeypatch.setenv("TZ", "UTC")
+    stored = dt.datetime(2026, 12, 2, 16, 30)
+    epoch = stored.replace(tzinfo=dt.timezone.utc).timestamp()
+    assert admin._bj(stored) == "2026-12-03 00:30"
+    assert conversations._when(epoch) == "12-03 00:30:00"
+    assert tickets.ticket_dict(records.Ticket(created_at=stored, caller_name="", caller_phone="",
+                                              policies=[]))["created_at"] == "2026-12-03 00:30"
+    monkeypatch.setenv("ZCT_TIMEZONE", "Asia/Urumqi")  # the one setting moves every page
+    assert admin._bj(stored) == "2026-12-02 22:30" and conversations._when(epoch) == "12-02 22:30:00"
