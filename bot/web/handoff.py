@@ -5,6 +5,7 @@ releasing hands the conversation back to the bot, and a release notice WeChat re
 on the queue page with a retry button until it is delivered."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any, Dict, Optional
 
@@ -15,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from bot import settings
 from bot.web import auth, records, render
 from bot.web.conversations import HANDOFF_SLOT, agent, append, held_conversations, tracker_view
-from bot.web.wechat_send import wechat_client, wechat_configured
+from bot.web.wechat_send import ReplyRefused, send, wechat_configured
 from policies_kb.db import session_scope
 
 logger = logging.getLogger(__name__)
@@ -33,10 +34,6 @@ NOTICES = {"sent": "回复已发送，并已记入对话记录。",
            "notified": "交还通知已补发给用户。"}
 
 
-class ReplyRefused(Exception):
-    """The reply could not be delivered; the message is shown to the operator."""
-
-
 def reach(channel: str) -> str:
     """What a reply on this channel really does, said plainly."""
     if channel == "wechat":
@@ -46,20 +43,32 @@ def reach(channel: str) -> str:
 
 # ---- claims ----------------------------------------------------------------------------------
 
+def _utc(epoch: float) -> Optional[dt.datetime]:
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).replace(tzinfo=None) if epoch else None
+
+
 def _claims() -> Dict[str, Dict[str, Any]]:
     with session_scope() as session:
-        return {s: {"operator": c.operator, "since": settings.local_time(c.claimed_at, "%m-%d %H:%M"),
+        return {s: {"operator": c.operator, "since": settings.local_time(c.claimed_at, "%m-%d %H:%M"), "row": c,
                     "notice_failed": c.notice_failed} for s, c in records.claims(session=session).items()}
 
 
-def _claim(sender: str, operator: str) -> str:
+def current_claim(claims: Dict[str, Dict[str, Any]], conv: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The claim on this handoff, not one left from an earlier one."""
+    found = claims.get(conv["sender_id"])
+    return None if found is None or records.stale(found["row"], _utc(conv["since"])) else found
+
+
+def _claim(sender: str, operator: str, since: float) -> str:
     """Who holds the conversation after this operator's claim (themselves, or whoever was first)."""
-    try:
-        with session_scope() as session:
-            return records.claim(session=session, sender_id=sender, operator=operator).operator
-    except IntegrityError:  # another operator's claim landed between our read and write
-        with session_scope() as session:
-            return records.claim(session=session, sender_id=sender, operator=operator).operator
+    for _ in range(2):  # a second try when another operator's claim landed between read and write
+        try:
+            with session_scope() as session:
+                return records.claim(session=session, sender_id=sender, operator=operator,
+                                     held_since=_utc(since)).operator
+        except IntegrityError:
+            continue
+    return operator
 
 
 def _release_claim(sender: str, operator: str, failed: Optional[str]) -> None:
@@ -67,10 +76,10 @@ def _release_claim(sender: str, operator: str, failed: Optional[str]) -> None:
         records.unclaim(session=session, sender_id=sender, operator=operator, notice_failed=failed)
 
 
-async def claimed_by_other(request: Request, sender: str) -> Optional[str]:
-    """The other operator answering `sender`, after claiming it for this one when it was free."""
+async def claimed_by_other(request: Request, conv: Dict[str, Any]) -> Optional[str]:
+    """The other operator answering `conv`, after claiming it for this one when it was free."""
     user = request.ctx.user
-    holder = await auth.run_db(_claim, sender, user.username)
+    holder = await auth.run_db(_claim, conv["sender_id"], user.username, conv["since"])
     return holder if holder != user.username else None
 
 
@@ -78,8 +87,7 @@ async def claimed_by_other(request: Request, sender: str) -> Optional[str]:
 
 def _with_claims(items, claims):
     for c in items:
-        claim = claims.get(c["sender_id"])
-        c["claim"] = claim if claim and not claim["notice_failed"] else None
+        c["claim"] = current_claim(claims, c)
         c["reach"] = reach(c["channel"])
     return items
 
@@ -110,8 +118,7 @@ async def handoff_rows(request: Request):
 async def _view(request: Request, sender: str) -> Optional[Dict[str, Any]]:
     conv = await tracker_view(request, sender) if sender else None
     if conv is not None:
-        claim = (await auth.run_db(_claims)).get(sender)
-        conv["claim"] = claim if claim and not claim["notice_failed"] else None
+        conv["claim"] = current_claim(await auth.run_db(_claims), conv)
         conv["reach"] = reach(conv["channel"])
     return conv
 
@@ -163,7 +170,7 @@ async def handoff_claim(request: Request):
         return render.error_page(request, 503, "暂时无法接待", str(exc))
     if conv is None or not conv["held"]:
         return _gone(request)
-    other = await claimed_by_other(request, sender)
+    other = await claimed_by_other(request, conv)
     if other:
         conv = await _view(request, sender)
         return _conversation_page(request, conv, error=f"这个会话已由坐席 {other} 接待，您不能重复接待。", status=409)
@@ -193,7 +200,7 @@ async def handoff_reply(request: Request):
         if not text or len(text) > MAX_REPLY:
             return _conversation_page(request, conv, error=f"回复不能为空，且不超过 {MAX_REPLY} 字。",
                                       draft=text[:MAX_REPLY * 2], status=400)
-        other = await claimed_by_other(request, sender)
+        other = await claimed_by_other(request, conv)
         if other:
             return _conversation_page(request, conv, error=f"这个会话已由坐席 {other} 接待，您不能回复。",
                                       draft=text, status=409)
@@ -204,24 +211,6 @@ async def handoff_reply(request: Request):
         return render.error_page(request, 503, "暂时无法回复", str(exc))
     logger.info("handoff: %s replied to %s", user.username, sender)
     return _back(conv, "sent" if conv and conv["channel"] == "wechat" else "recorded")
-
-
-async def send(openid: str, text: str) -> None:
-    """One WeChat text to `openid`; ReplyRefused says why it did not go out."""
-    client = wechat_client()
-    if client is None:
-        raise ReplyRefused("微信公众号未配置（缺少 WECHAT_APPID / WECHAT_SECRET），回复无法发送到微信。"
-                           "请联系管理员配置，或电话联系该用户。")
-    from bot.channels.wechat_client import WeChatAPIError
-
-    try:
-        await client.send_text(openid, text)
-    except WeChatAPIError as exc:
-        logger.warning("handoff: message to %s refused: %s", openid, exc)
-        raise ReplyRefused(f"微信发送失败：{exc}") from None
-    except Exception as exc:  # network errors: say so, keep the draft
-        logger.exception("handoff: message to %s failed", openid)
-        raise ReplyRefused(f"微信发送失败（网络错误：{type(exc).__name__}），请稍后重试。") from None
 
 
 def released_text(request: Request) -> Optional[str]:

@@ -2,6 +2,7 @@
 that lets a call survive F5 and re-login, and who has claimed a handoff conversation."""
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import Any, Dict, Optional
 
@@ -92,14 +93,20 @@ def claims(*, session: Session) -> Dict[str, HandoffClaim]:
     return {c.sender_id: c for c in session.execute(select(HandoffClaim)).scalars()}
 
 
-def claim(*, session: Session, sender_id: str, operator: str) -> HandoffClaim:
+def stale(row: HandoffClaim, held_since: Optional[dt.datetime]) -> bool:
+    """A claim from before this handoff (the owner cancelled it themselves) or a kept notice."""
+    return row.notice_failed is not None or bool(held_since and row.claimed_at < held_since)
+
+
+def claim(*, session: Session, sender_id: str, operator: str,
+          held_since: Optional[dt.datetime] = None) -> HandoffClaim:
     """Claim `sender_id` for `operator`, or return the claim someone else already holds."""
     row = session.get(HandoffClaim, sender_id)
     if row is None:
         row = HandoffClaim(sender_id=sender_id, operator=operator, claimed_at=utcnow())
         session.add(row)
         session.flush()  # the primary key makes a concurrent second claim fail here
-    elif row.notice_failed is not None:  # a released conversation held again: a fresh claim
+    elif stale(row, held_since):  # held again since: a fresh claim
         row.operator, row.claimed_at, row.notice_failed = operator, utcnow(), None
     return row
 
