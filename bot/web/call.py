@@ -228,31 +228,43 @@ def _invalid(exc: ProfileError):
     return render.json({**exc.to_dict(), "title": profile_mod.field_title(exc.field)}, status=400)
 
 
+def _body_and_profile(request: Request):
+    """The JSON body and its validated profile; ProfileError names what is wrong."""
+    body = _json_body(request)
+    return body, profile_mod.validate_profile(body.get("profile") or {})
+
+
+async def _answer(request: Request, body: Dict[str, Any], *, profile, topic, turns, how_to=False) -> Dict[str, Any]:
+    """Match, build the view, save the draft: what /match and /parse both answer."""
+    department = str(body.get("department") or "")[:200]
+    report = await run_match(profile)
+    view = build_view(request, report, topic=topic, turns=[t["text"] for t in turns], department=department,
+                      picked=picked_ids(body.get("picked")), how_to=how_to)
+    kept = await keep(request, body, profile=profile, topic=topic, turns=turns, department=department)
+    return _view_json(request, view, profile, kept)
+
+
+def _topic(body: Dict[str, Any]) -> str:
+    return body.get("topic") if body.get("topic") in present.INTENT_FAMILIES else ""
+
+
 @auth.login_required()
 async def api_match(request: Request):
     """{"call_id", "profile", "topic", "turns", "department", "ticket", "picked"} → results HTML,
     script, 工单 text; the call's draft is saved."""
     try:
-        body = _json_body(request)
-        profile = profile_mod.validate_profile(body.get("profile") or {})
+        body, profile = _body_and_profile(request)
     except ProfileError as exc:
         return _invalid(exc)
-    topic = body.get("topic") if body.get("topic") in present.INTENT_FAMILIES else ""
-    turns = clean_turns(body.get("turns"))
-    department = str(body.get("department") or "")[:200]
-    report = await run_match(profile)
-    view = build_view(request, report, topic=topic, turns=[t["text"] for t in turns], department=department,
-                      picked=picked_ids(body.get("picked")))
-    kept = await keep(request, body, profile=profile, topic=topic, turns=turns, department=department)
-    return render.json(_view_json(request, view, profile, kept))
+    return render.json(await _answer(request, body, profile=profile, topic=_topic(body),
+                                     turns=clean_turns(body.get("turns"))))
 
 
 @auth.login_required()
 async def api_parse(request: Request):
     """{"text", plus what api_match takes} → the turn's reading, the merged profile, new results."""
     try:
-        body = _json_body(request)
-        profile = profile_mod.validate_profile(body.get("profile") or {})
+        body, profile = _body_and_profile(request)
     except ProfileError as exc:
         return _invalid(exc)
     text = str(body.get("text") or "").strip()
@@ -263,25 +275,19 @@ async def api_parse(request: Request):
     except RuntimeError as exc:
         return render.json({"error": "model_unavailable", "message": str(exc)}, status=503)
     merged = profile_mod.validate_profile(merge_profile(profile, turn["found"]))
-    topic = body.get("topic") if body.get("topic") in present.INTENT_FAMILIES else ""
-    if turn["intent"] in present.INTENT_FAMILIES:
-        topic = turn["intent"]
-    turns = clean_turns(body.get("turns")) + clean_turns([turn])
-    department = str(body.get("department") or "")[:200]
-    report = await run_match(merged)
-    view = build_view(request, report, topic=topic, turns=[t["text"] for t in turns], department=department,
-                      picked=picked_ids(body.get("picked")), how_to=turn["intent"] == "ask_application_process")
-    kept = await keep(request, body, profile=merged, topic=topic, turns=turns, department=department)
+    topic = turn["intent"] if turn["intent"] in present.INTENT_FAMILIES else _topic(body)
+    answer = await _answer(request, body, profile=merged, topic=topic,
+                           turns=clean_turns(body.get("turns")) + clean_turns([turn]),
+                           how_to=turn["intent"] == "ask_application_process")
     return render.json({"turn": turn, "changed": sorted(k for k in merged if merged.get(k) != profile.get(k)),
-                        **_view_json(request, view, merged, kept)})
+                        **answer})
 
 
 @auth.login_required()
 async def api_search(request: Request):
     """{"q", "profile"} → policies by name, keyword or 文号, with what each means for this caller."""
     try:
-        body = _json_body(request)
-        profile = profile_mod.validate_profile(body.get("profile") or {})
+        body, profile = _body_and_profile(request)
     except ProfileError as exc:
         return _invalid(exc)
     query = str(body.get("q") or "").strip()[:100]

@@ -145,3 +145,19 @@ def test_every_console_shows_the_same_beijing_time(monkeypatch):
                                               policies=[]))["created_at"] == "2026-12-03 00:30"
     monkeypatch.setenv("ZCT_TIMEZONE", "Asia/Urumqi")  # the one setting moves every page
     assert admin._bj(stored) == "2026-12-02 22:30" and conversations._when(epoch) == "12-02 22:30:00"
+
+
+@pytest.mark.parametrize("since,now,said", [(0, 100, ""), (1000, 1030, "不到 1 分钟"), (1000, 1000 + 12 * 60, "12 分钟"),
+                                            (1000, 1000 + 125 * 60, "2 小时 5 分钟")])
+def test_waiting_time_as_the_queue_says_it(since, now, said):
+    from bot.web import conversations
+
+    assert conversations.waited(since, now) == said
+
+
+def test_a_claim_from_an_earlier_handoff_does_not_block_the_next(kb_url):
+    with session_scope(kb_url) as session:
+        records.claim(session=session, sender_id="oY", operator="staff1")
+    later = records.utcnow() + dt.timedelta(minutes=5)  # the owner cancelled, then asked again
+    with session_scope(kb_url) as session:
+        assert records.claim(session=session, sender_id="oY", operator="staff2", held_since=later).operator == "staff2"
