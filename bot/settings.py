@@ -101,38 +101,6 @@ def refuse_unsafe_production(settings: Optional[Settings] = None, argv: Optional
 
 
 # ---- time zone ---------------------------------------------------------------------------
-# Owners, operators and the 12345 system read times in one zone, whatever the server clock says
-# (these machines run UTC). Stored times stay UTC; only what is shown is converted.
-DEFAULT_TIMEZONE = "Asia/Shanghai"
-
-
-def timezone():
-    """The zone every displayed time is in: ZCT_TIMEZONE, default Asia/Shanghai (北京时间)."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    name = (os.environ.get("ZCT_TIMEZONE") or DEFAULT_TIMEZONE).strip()
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
-
-
-def local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A UTC moment (naive UTC datetime as stored, aware datetime, or epoch seconds) as local text."""
-    import datetime as dt
-
-    if value in (None, "", 0):
-        return ""
-    if isinstance(value, (int, float)):
-        moment = dt.datetime.fromtimestamp(value, dt.timezone.utc)
-    elif value.tzinfo is None:
-        moment = value.replace(tzinfo=dt.timezone.utc)
-    else:
-        moment = value
-    return moment.astimezone(timezone()).strftime(fmt)
-
-
-def local_today():
-    import datetime as dt
-
-    return dt.datetime.now(timezone()).date()
+# One setting, ZCT_TIMEZONE (default Asia/Shanghai): every displayed time and "today" follow it.
+# Defined in policies_kb/clock.py so the matcher (which cannot import bot/) uses the same zone.
+from policies_kb.clock import DEFAULT_TIMEZONE, local_time, local_today, timezone  # noqa: E402,F401

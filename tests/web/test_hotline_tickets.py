@@ -161,3 +161,16 @@ def test_a_claim_from_an_earlier_handoff_does_not_block_the_next(kb_url):
     later = records.utcnow() + dt.timedelta(minutes=5)  # the owner cancelled, then asked again
     with session_scope(kb_url) as session:
         assert records.claim(session=session, sender_id="oY", operator="staff2", held_since=later).operator == "staff2"
+
+
+def test_today_is_the_owners_date_not_the_utc_servers(kb_url, monkeypatch):
+    """From 00:00 to 08:00 北京时间 a UTC server's date is still yesterday: matching (the bot's,
+    the hotline's) and "今年/去年" use the product's zone."""
+    from policies_kb import clock, matcher
+
+    new_year_in_beijing = dt.datetime(2027, 12, 31, 17, 0, tzinfo=dt.timezone.utc)  # 01:00 on 1 Jan 2028
+    assert clock.local_today(new_year_in_beijing) == dt.date(2028, 1, 1)
+    monkeypatch.setenv("ZCT_TIMEZONE", "Pacific/Kiritimati")  # UTC+14: its date differs from UTC's most of the day
+    from zoneinfo import ZoneInfo
+
+    assert matcher.match({}).as_of == dt.datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
