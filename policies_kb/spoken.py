@@ -87,10 +87,11 @@ def spoken_script(report: MatchReport, families: Iterable[str], *, asked: Sequen
         return "您好，为了帮您查适用的政策，我先了解一下您的情况。" + (f"{question['question']}" if question else "")
     if eligible:
         lines.append(("另外，" if named else "根据您说的情况，") + "您可以享受：")
-        for r in eligible[:3]:
-            lines.append(_said(r))
-            if r.caveats():
-                lines.append("这一项具体标准以当地部门为准，建议您再向当地核实一下。")
+        told = eligible[:2 if named else 3]  # read aloud: a few, the rest are on the operator's screen
+        lines += [_said(r) for r in told]
+        local = [r.record.data["name"] for r in told if r.caveats()]
+        if local:
+            lines.append(f"其中{'、'.join(local)}的具体标准以当地部门为准，建议您再向当地核实一下。")
     if possible:
         lines.append(f"{'、'.join(r.record.data['name'] for r in possible[:3])}可能也适合您，还要确认一点情况。")
     if how_to:

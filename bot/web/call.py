@@ -65,7 +65,8 @@ def build_view(request: Request, report: MatchReport, *, topic: str, turns: List
     # The one question decides what the caller asked about when that is open, else the topic.
     named = [report.get(pid) for pid in asked]
     open_named = [r for r in named if r is not None and r.status == POSSIBLE]
-    next_q = matcher.next_question(open_named or [r for r in shown if r.record.data["family"] in families] or shown)
+    on_topic = [r for r in shown if r.record.data["family"] in families]
+    next_q = matcher.next_question(open_named) or matcher.next_question(on_topic) or matcher.next_question(shown)
     groups = []
     for status in (ELIGIBLE, POSSIBLE, INELIGIBLE, EXPIRED):
         items = [_result_view(r, families) for r in shown if r.status == status]
