@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from bot.channels.rest import conversation_id
 from tests.channels.wechat_side import new_openid
+from tests.web.test_hotline_handoff import ask_for_human
 from tests.web.conftest import http_login, page_csrf, screenshot, ui_login
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -122,8 +123,10 @@ def test_script_never_claims_the_caller_asked(console, new_page):
 def hand_over_rest(console) -> str:
     sender = "rest-claim-" + new_openid()[-8:]
     for text in ("我开了个小卖部，个体户", "转人工"):
-        requests.post(f"{console.url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
-                      timeout=30).raise_for_status()
+        reply = requests.post(f"{console.url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
+                              timeout=30)
+        reply.raise_for_status()
+    assert "转人工" in str(reply.json()), reply.text  # the bot really handed over (not a busy fallback)
     return conversation_id(sender)
 
 
@@ -163,8 +166,7 @@ def test_claim_by_one_operator_blocks_the_second(console, new_page):
 
 def test_release_notice_failure_is_shown_and_retried(wechat_console, wechat_owner, fake_wechat, new_page):
     openid = new_openid()
-    wechat_owner.say(openid, "我开了个小饭馆，个体户")
-    wechat_owner.say(openid, "我要转人工")
+    ask_for_human(wechat_owner, openid)
     page = new_page(wechat_console.url)
     ui_login(page, "staff1", "staff1-pass-9x")
     page.wait_for_url("**/console/call")
