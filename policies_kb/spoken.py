@@ -76,7 +76,8 @@ def spoken_script(report: MatchReport, families: Iterable[str], *, asked: Sequen
     policies in `asked`, the ones they named, are called "您问到的"; an ended policy is never
     brought up otherwise), what is decided and how much, what may fit, the steps when asked
     how to apply, then the one question — last."""
-    results = focused(report, families)
+    # Read aloud: the topic's own policies (the page lists every fitting one, the topic's first).
+    results = select(report, families)
     named = [r for r in (report.get(pid) for pid in asked) if r is not None][:2]
     named_ids = {r.policy_id for r in named}
     eligible = [r for r in results if r.status == ELIGIBLE and r.policy_id not in named_ids]
@@ -86,7 +87,7 @@ def spoken_script(report: MatchReport, families: Iterable[str], *, asked: Sequen
         # Nothing known yet: every "可能适合" would be a guess read aloud as advice.
         return "您好，为了帮您查适用的政策，我先了解一下您的情况。" + (f"{question['question']}" if question else "")
     if eligible:
-        lines.append(("另外，" if named else "根据您说的情况，") + "您可以享受：")
+        lines.append(("另外，" if named else "根据您说的情况，") + "您可以享受这几项：")
         told = eligible[:2 if named else 3]  # read aloud: a few, the rest are on the operator's screen
         lines += [_said(r) for r in told]
         local = [r.record.data["name"] for r in told if r.caveats()]
