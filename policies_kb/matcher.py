@@ -14,7 +14,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from policies_kb import conditions, loader
+from policies_kb import clock, conditions, loader
 from policies_kb.compiled import CompiledKB, PolicyRecord
 from policies_kb import profile as profile_mod
 from policies_kb.conditions import FAILED, PASSED, UNKNOWN
@@ -273,7 +273,7 @@ def match(profile: Dict[str, Any], as_of: Optional[dt.date] = None, *, url: Opti
           records: Union[CompiledKB, Sequence[PolicyRecord], None] = None) -> MatchReport:
     """Validate `profile` (raises ProfileError) and match it against the published policies."""
     clean = profile_mod.validate_profile(profile)
-    as_of = as_of or dt.date.today()
+    as_of = as_of or clock.local_today()  # the owner's date, not the server's (UTC) one
     if records is None:
         label, records = published_records(url)
     else:

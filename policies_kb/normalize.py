@@ -14,6 +14,7 @@ from typing import Any, Dict, Optional
 
 import yaml
 
+from policies_kb import clock
 from policies_kb import profile as profile_mod
 
 SYNONYMS_PATH = Path(__file__).resolve().parent.parent / "data" / "nlu" / "synonyms.yml"
@@ -168,7 +169,7 @@ def parse_bool(text: Any) -> Optional[bool]:
 
 def parse_date(text: Any, today: Optional[dt.date] = None) -> Optional[str]:
     """"2024-03-01" / "2024年3月" / "去年" / "三年前" / "上个月" → ISO date (1st of the month when vague)."""
-    today = today or dt.date.today()
+    today = today or clock.local_today()
     s = str(text or "").strip()
     m = re.search(r"(\d{4})\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2}))?", s)
     if m:

@@ -53,14 +53,15 @@ def select(report: MatchReport, families: Iterable[str]) -> List[MatchResult]:
     return [r for r in report.results if r.record.data["family"] in wanted and not r.record.data.get("overlays")]
 
 
-def mentioned(results: Sequence[MatchResult], text: str) -> List[MatchResult]:
-    """Policies the owner named in `text` (by name or keyword), most specific match first."""
+def mentioned(results: Sequence[MatchResult], text: str, min_len: int = 2) -> List[MatchResult]:
+    """Policies the owner named in `text` (by name or keyword), most specific match first.
+    `min_len` 3 leaves out two-character topic words ("贷款", "贴息") that name no one policy."""
     text = re.sub(r"\s", "", text or "")
     hits = []
     for r in results:
         words = [re.sub(r"\s", "", str(w)) for w in [r.record.data["name"]] + list(r.record.data.get("keywords") or [])]
         best = max((len(w) for w in words if w and w in text), default=0)
-        if best >= 2:
+        if best >= min_len:
             hits.append((best, r))
     hits.sort(key=lambda h: -h[0])
     return [r for _, r in hits]
@@ -191,32 +192,6 @@ def profile_summary(profile: Dict[str, Any]) -> str:
             value = "是" if value else "否"
         parts.append(f"{field_title(key)}：{value}")
     return "；".join(parts) or "（暂无）"
-
-
-def spoken_script(report: MatchReport, families: Iterable[str]) -> str:
-    """What a hotline operator can read out, in plain spoken Chinese."""
-    results = select(report, families)
-    eligible = [r for r in results if r.status == ELIGIBLE]
-    possible = [r for r in results if r.status == POSSIBLE]
-    expired = [r for r in results if r.status == EXPIRED]
-    lines = []
-    if eligible:
-        lines.append("根据您说的情况，您可以享受这几项：")
-        for r in eligible[:4]:
-            d = r.record.data
-            lines.append(f"{d['name']}，{(d.get('benefit') or {}).get('text', '')}依据是{doc_no(r)}，{valid_until(r)}。")
-            if r.caveats():
-                lines.append("这一项具体标准以当地部门为准，建议您再向当地核实一下。")
-    if possible:
-        names = "、".join(r.record.data["name"] for r in possible[:3])
-        lines.append(f"另外，{names}可能也适合您，")
-        if report.next_question:
-            lines.append(f"我想再确认一下：{report.next_question['question']}")
-    if expired and not eligible:
-        lines.append(f"您问到的{expired[0].record.data['name']}已经结束了，现在不能再申请。")
-    if not lines:
-        lines.append("根据您目前说的情况，暂时没有找到合适的政策，我帮您记录下来，由相关部门进一步答复。")
-    return "".join(lines)
 
 
 def unmet(result: MatchResult) -> str:

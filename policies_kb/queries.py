@@ -13,10 +13,9 @@ from typing import Any, Dict, List, Optional, Tuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policies_kb import changes, loader, regression, roundtrip, workflow
+from policies_kb import changes, clock, loader, regression, roundtrip, workflow
 from policies_kb.models import AuditLog, Policy, PolicyVersion, utcnow
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 VERSION_STATES = {"draft": "草稿", "in_review": "待审核", "published": "现行", "superseded": "历史版本",
                   "rejected": "已退回"}
 ACTION_NAMES = {"import": "导入", "propose_import": "导入（待审核）", "save_draft": "保存草稿", "submit": "提交审核",
@@ -25,14 +24,12 @@ OPEN_STATES = ("draft", "in_review")
 
 
 def bj(value: Optional[dt.datetime]) -> str:
-    """A stored UTC time as 北京时间 text."""
-    if not value:
-        return ""
-    return value.replace(tzinfo=dt.timezone.utc).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    """A stored UTC time as 北京时间 text (the product's zone, policies_kb.clock)."""
+    return clock.local_time(value)
 
 
 def today() -> dt.date:
-    return dt.datetime.now(BEIJING).date()
+    return clock.local_today()
 
 
 def version_dict(row: PolicyVersion) -> Dict[str, Any]:

@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import threading
-import time
 from typing import Any, Dict, Optional
 
 import requests

@@ -5,6 +5,7 @@ import datetime as dt
 import sys
 
 from bot.rasa import privacy
+from policies_kb import clock
 from policies_kb.db import get_engine
 
 
@@ -19,7 +20,7 @@ def cmd_privacy_purge(args) -> int:
     url = database_url()  # TRACKER_DB_URL, else the embedded var/tracker.db, as the Rasa server
     cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
     count = privacy.purge_events(get_engine(url), older_than=cutoff, dry_run=args.dry_run)
-    when = cutoff.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+    when = clock.local_time(cutoff)
     if args.dry_run:
         print(f"（演练）将删除 {count} 条 {when}（北京时间）之前的对话事件，保留最近 {days} 天；未做任何改动")
     else:

@@ -19,14 +19,12 @@ from sqlalchemy.engine import Engine
 
 from bot import vocabulary
 from bot.rasa import conversations
-from policies_kb import loader
+from policies_kb import clock, loader
 from bot.rasa.privacy import mask_pii
 from policies_kb.report_csv import CSV_TABLES, neutralise, to_csv  # noqa: F401 (the console's names)
 
 logger = logging.getLogger(__name__)
 
-# Owners and staff read dates in 北京时间, whatever the server's clock zone.
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 FALLBACK_INTENT = "nlu_fallback"
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 FALLBACK_ACTION = "action_fallback_options"
@@ -96,7 +94,7 @@ def turns(events: Iterable[EventRow]) -> List[Turn]:
     current: Dict[str, Turn] = {}
     for event in sorted(events, key=lambda e: (e.sender_id, e.id, e.timestamp)):
         if event.type_name == "user":
-            turn = Turn(sender_id=event.sender_id, at=dt.datetime.fromtimestamp(event.timestamp, BEIJING),
+            turn = Turn(sender_id=event.sender_id, at=dt.datetime.fromtimestamp(event.timestamp, clock.timezone()),
                         text=mask_pii((event.data.get("text") or "").strip()), intent=event.intent_name,
                         fallback=event.intent_name == FALLBACK_INTENT)
             current[event.sender_id] = turn

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
@@ -16,32 +15,20 @@ from sanic.request import Request
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.rasa import analytics
+from bot.rasa import analytics, conversations
 from bot.web.admin_common import common
 from bot.web.auth import login_required, run_db
 from bot.web.render import render
-from policies_kb import queries
-from policies_kb.db import get_engine, session_scope
+from policies_kb import clock, queries
+from policies_kb.db import session_scope
 from policies_kb.models import Policy
 
 logger = logging.getLogger(__name__)
 
 
-def tracker_engine(app: Any):
-    """The SQL engine of the Rasa server's tracker store (unwrapping Rasa's wrappers), else one
-    for TRACKER_DB_URL; None when conversations are not kept in SQL."""
-    store_ = getattr(getattr(app.ctx, "agent", None), "tracker_store", None)
-    while store_ is not None and not hasattr(store_, "engine"):
-        store_ = getattr(store_, "_tracker_store", None)
-    if store_ is not None:
-        return store_.engine
-    url = os.environ.get("TRACKER_DB_URL")
-    return get_engine(url) if url else None
-
-
 def _analytics(engine, days: int) -> Dict[str, Any]:
     today = queries.today()
-    since = dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time(), analytics.BEIJING)
+    since = dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time(), clock.timezone())
     events = analytics.load_events(engine, since)
     with session_scope() as session:
         policies = [dict(row.data, status=row.status) for row in session.scalars(select(Policy))]
@@ -54,7 +41,7 @@ def _days(request: Request) -> int:
 
 
 async def _report(request: Request) -> Tuple[Optional[Dict[str, Any]], str]:
-    engine = tracker_engine(request.app)
+    engine = conversations.tracker_engine(getattr(request.app.ctx, "agent", None))
     if engine is None:
         return None, "对话记录没有存入 SQL 数据库（endpoints.yml 的 tracker_store），暂时无法统计。"
     try:

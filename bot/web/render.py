@@ -30,6 +30,7 @@ SECURITY_HEADERS = {
 NAV = [
     ("/console/call", "呼叫助手", "staff"),
     ("/console/handoff", "转人工队列", "staff"),
+    ("/console/tickets", "工单", "staff"),
     ("/console/admin/policies", "政策管理", "admin"),
     ("/console/admin/analytics", "需求分析", "admin"),
 ]

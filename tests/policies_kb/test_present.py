@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from policies_kb import loader, present
+from policies_kb import loader, present, spoken
 from policies_kb.compiled import PolicyRecord
 from policies_kb.matcher import evaluate_policies
 
@@ -111,7 +111,7 @@ def test_profile_summary_and_application_steps():
 
 
 def test_spoken_script_reads_out_eligible_policies():
-    script = present.spoken_script(report(VETERAN), ["guaranteed_loan"])
+    script = spoken.spoken_script(report(VETERAN), ["guaranteed_loan"])
     assert script.startswith("根据您说的情况，您可以享受这几项：创业担保贷款及财政贴息")
-    assert present.spoken_script(report({"entity_type": "个体工商户", "identities": []}), ["guaranteed_loan"]).startswith(
+    assert spoken.spoken_script(report({"entity_type": "个体工商户", "identities": []}), ["guaranteed_loan"]).startswith(
         "根据您目前说的情况，暂时没有找到合适的政策")

@@ -13,8 +13,10 @@ from bot.rasa import analytics
 from bot.rasa.analytics import EventRow, build_report, cluster_questions, load_events
 from tests.web.admin_helpers import write_conversations
 
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+
 TODAY = dt.date(2026, 6, 15)
-NOON = dt.datetime(2026, 6, 15, 12, tzinfo=analytics.BEIJING).timestamp()
+NOON = dt.datetime(2026, 6, 15, 12, tzinfo=BEIJING).timestamp()
 POLICIES = [
     {"id": "startup_guaranteed_loan", "name": "创业担保贷款", "family": "guaranteed_loan", "status": "published",
      "effective_to": None},
@@ -79,7 +81,7 @@ def test_load_events_without_an_events_table_is_empty(tmp_path):
 
 def test_load_events_since(tracker_url):
     engine = create_engine(tracker_url)
-    since = dt.datetime.fromtimestamp(NOON - 3600, analytics.BEIJING)
+    since = dt.datetime.fromtimestamp(NOON - 3600, BEIJING)
     assert {e.sender_id for e in load_events(engine, since)} == {"owner-a"}
 
 

@@ -24,6 +24,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # One account per purpose, so a lock-out test never locks the account another test logs in with.
 USERS = {
     "staff1": ("staff", "staff1-pass-9x"),
+    "staff2": ("staff", "staff2-pass-8q"),  # the second operator of the handoff claim tests
     "admin1": ("admin", "admin1-pass-7y"),
     "locked_http": ("staff", "locked-http-3z"),
     "locked_ui": ("staff", "locked-ui-5w"),

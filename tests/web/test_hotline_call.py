@@ -6,7 +6,7 @@ import pytest
 
 from playwright.sync_api import expect
 
-from bot.web import hotline
+from bot.web import call_form
 from policies_kb.profile import ProfileError
 from tests.web.conftest import http_login, page_csrf, screenshot, ui_login
 
@@ -22,13 +22,13 @@ def getter(form):
     ({"entity_type": ["个体工商户"], "employees": ["3"], "monthly_sales": ["4.5"]},
      {"entity_type": "个体工商户", "employees": 3, "monthly_sales": 4.5}),
     ({"identities": ["退役军人", "残疾人"]}, {"identities": ["退役军人", "残疾人"]}),
-    ({"identities": [hotline.NONE_OF_THESE]}, {"identities": []}),  # "都不是" is known, not unknown
+    ({"identities": [call_form.NONE_OF_THESE]}, {"identities": []}),  # "都不是" is known, not unknown
     ({"first_startup": ["false"], "has_ip": [""]}, {"first_startup": False}),
     ({"region.province": ["示例省"], "region.city": [""]}, {"region": {"province": "示例省"}}),
     ({"registered_on": ["2024-03-01"]}, {"registered_on": "2024-03-01"}),
 ])
 def test_profile_from_form(form, expected):
-    assert hotline.profile_from_form(getter(form)) == expected
+    assert call_form.profile_from_form(getter(form)) == expected
 
 
 @pytest.mark.parametrize("form,field", [
@@ -40,7 +40,7 @@ def test_profile_from_form(form, expected):
 ])
 def test_profile_from_form_names_the_bad_field(form, field):
     with pytest.raises(ProfileError) as info:
-        hotline.profile_from_form(getter(form))
+        call_form.profile_from_form(getter(form))
     assert info.value.field == field
 
 
@@ -50,7 +50,7 @@ def test_entities_become_profile_values():
     entities = [{"entity": "industry", "value": "餐饮"}, {"entity": "identity", "value": "退役军人"},
                 {"entity": "identity", "value": "大学生"}, {"entity": "annual_sales", "value": "120万"},
                 {"entity": "employees", "value": 3}, {"entity": "page", "value": "2"}]
-    slots = hotline.slots_from_entities(entities)
+    slots = call_form.slots_from_entities(entities)
     assert slots == {"industry": "餐饮", "identities": ["退役军人", "大学生"], "monthly_sales": 10.0, "employees": 3}
     profile = normalize.profile_from_slots(slots)
     assert profile["industry"] == "餐饮" and profile["employees"] == 3 and profile["monthly_sales"] == 10.0
@@ -59,12 +59,12 @@ def test_entities_become_profile_values():
 def test_what_the_caller_says_last_wins_but_lists_accumulate():
     current = {"employees": 3, "identities": ["退役军人"], "region": {"province": "示例省"}}
     found = {"employees": 5, "identities": ["残疾人", "退役军人"], "region": {"city": "示例市"}}
-    assert hotline.merge_profile(current, found) == {
+    assert call_form.merge_profile(current, found) == {
         "employees": 5, "identities": ["退役军人", "残疾人"], "region": {"province": "示例省", "city": "示例市"}}
 
 
 def test_form_fields_follow_the_schema():
-    fields = {f["name"]: f for f in hotline.form_fields()}
+    fields = {f["name"]: f for f in call_form.form_fields()}
     assert fields["industry"]["kind"] == "enum" and "餐饮" in fields["industry"]["options"]
     assert fields["identities"]["kind"] == "multi"
     assert fields["first_startup"]["kind"] == "boolean"
@@ -117,7 +117,7 @@ def test_page_works_without_javascript(console):
                         data={"csrf_token": csrf, "text": CALLER_FIRST, "turns_json": "[]", "action": "parse"})
     assert page.status_code == 200
     assert '<option value="餐饮" selected>' in page.text and 'value="3"' in page.text
-    assert "提供自身情况" in page.text and 'class="policy"' in page.text
+    assert "补充经营情况" in page.text and 'class="policy"' in page.text
     link = session.get(console.url + "/console/call?entity_type=个体工商户&employees=abc", timeout=30)
     assert link.status_code == 400 and "雇工人数" in link.text
 
@@ -136,7 +136,7 @@ def test_full_call_in_browser(console, new_page):
     expect(page.locator("#f-industry")).to_have_value("餐饮")
     assert page.input_value("#f-entity_type") == "个体工商户"
     assert page.input_value("#f-employees") == "3"
-    assert page.inner_text("#intent") == "提供自身情况"
+    assert page.inner_text("#intent") == "补充经营情况"
     assert CALLER_FIRST in page.inner_text("#turns")
     assert page.locator("[data-field=industry].changed").count() == 1  # the operator sees what was filled
 

@@ -8,7 +8,7 @@ import requests
 import pytest
 
 from bot.channels.rest import conversation_id
-from bot.web import hotline
+from bot.web import conversation_view as conversations, handoff
 from tests.channels.wechat_side import new_openid
 from tests.web.conftest import http_login, page_csrf, screenshot, ui_login
 
@@ -26,7 +26,7 @@ def test_conversation_view_reads_the_tracker():
               BotUttered("好的，已为您转人工"), SlotSet("handoff_summary", "画像：行业：餐饮"),
               SlotSet("handoff_active", True, timestamp=1_800_000_011),
               BotUttered("马上为您查", metadata={"operator": "staff1"})]
-    view = hotline.conversation_view(DialogueStateTracker.from_events("oABC", events, slots=slots))
+    view = conversations.conversation_view(DialogueStateTracker.from_events("oABC", events, slots=slots))
     assert view["held"] and view["channel"] == "wechat" and view["since"] == 1_800_000_011
     assert view["summary"] == "画像：行业：餐饮" and view["profile"] == "行业：餐饮"
     assert view["last_user"] == "转人工" and view["link"] == "/console/handoff/view?sender=oABC"
@@ -109,7 +109,7 @@ def test_wechat_refusal_is_shown_and_not_recorded(wechat_console, wechat_owner, 
     assert "48 小时" in resp.text and "您好，请问还在吗？" in resp.text  # the draft is kept
     assert operator_messages(wechat_console, openid) == []
     resp = session.post(wechat_console.url + "/console/handoff/reply", timeout=30,
-                        data={"csrf_token": csrf, "sender": openid, "text": "x" * (hotline.MAX_REPLY + 1)})
+                        data={"csrf_token": csrf, "sender": openid, "text": "x" * (handoff.MAX_REPLY + 1)})
     assert resp.status_code == 400 and "不超过" in resp.text
     resp = session.post(wechat_console.url + "/console/handoff/release", allow_redirects=False, timeout=30,
                         data={"sender": openid})  # no CSRF token: refused, still held

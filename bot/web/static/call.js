@@ -11,6 +11,10 @@
   var turns = [];
   try { turns = JSON.parse(turnsField.value || "[]"); } catch (e) { turns = []; }
   var seq = 0;  // only the newest answer is drawn
+  // The call lives on the server (its draft, saved with every answer): F5 or a new login reopens it.
+  var callId = form.getAttribute("data-call") || "";
+  var picked = [];
+  try { picked = JSON.parse(document.getElementById("picked-json").value || "[]"); } catch (e) { picked = []; }
   var dept = document.getElementById("department");
   dept.addEventListener("input", function () { dept.setAttribute("data-edited", "1"); });
 
@@ -67,13 +71,20 @@
     });
   }
 
-  function turnTexts() { return turns.map(function (t) { return t.text; }); }
+  function readTicket() {
+    var ticket = {};
+    form.querySelectorAll("[data-ticket]").forEach(function (i) { ticket[i.getAttribute("data-ticket")] = i.value.trim(); });
+    return ticket;
+  }
 
   function request(extra) {
     var body = {
+      call_id: callId,
       profile: readProfile(),
       topic: document.getElementById("topic").value,
-      turns: turnTexts(),
+      turns: turns,
+      ticket: readTicket(),
+      picked: picked,
       // Until the operator types a department, the server proposes one from the cited policies.
       department: dept.getAttribute("data-edited") ? dept.value : ""
     };
@@ -90,6 +101,7 @@
     nq.hidden = !data.next_question;
     document.getElementById("next-question-text").textContent = data.next_question ? data.next_question.question : "";
     if (data.topic !== undefined) { document.getElementById("topic").value = data.topic; }
+    if (data.kept) { ZCT.flash(document.getElementById("kept"), "已自动保存"); }
   }
 
   function addTurn(turn) {
@@ -150,7 +162,8 @@
 
   var timer = null;
   form.addEventListener("change", function (ev) {
-    if (ev.target === textBox || ev.target.id === "ticket") { return; }
+    if (ev.target === textBox || ev.target.id === "ticket" || ev.target.id === "policy-q") { return; }
+    if (ev.target.id === "t-caller_phone") { history_(); }
     if (ev.target.type === "checkbox" && ev.target.checked) {
       // "都不是" and real identities exclude each other.
       var box = ev.target.closest("[data-kind=multi]");
@@ -187,5 +200,64 @@
     document.body.appendChild(a);
     a.click();
     setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+  });
+
+  // ---- the caller's history, policy search, saving the 工单 ----------------------------------
+  function history_() {
+    var phone = document.getElementById("t-caller_phone").value.replace(/\D/g, "");
+    var box = document.getElementById("history");
+    if (phone.length < 7) { box.innerHTML = ""; return; }
+    fetch("/console/api/tickets/history?phone=" + encodeURIComponent(phone), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) { if (data) { box.innerHTML = data.html; } });
+  }
+  if (document.getElementById("t-caller_phone").value) { history_(); }
+
+  function search() {
+    var q = document.getElementById("policy-q").value.trim();
+    if (!q) { return; }
+    ZCT.postJSON("/console/api/call/search", { q: q, profile: readProfile() }).then(function (data) {
+      document.getElementById("search-results").innerHTML = data._status === 200 ? data.html
+        : "<p class=\"error\">查找失败，请重试。</p>";
+    });
+  }
+  document.getElementById("policy-search").addEventListener("click", search);
+  document.getElementById("policy-q").addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && !ev.isComposing) { ev.preventDefault(); search(); }
+  });
+  document.getElementById("search-results").addEventListener("click", function (ev) {
+    var button = ev.target.closest(".pick");
+    if (!button) { return; }
+    var id = button.getAttribute("data-policy");
+    picked = [id].concat(picked.filter(function (p) { return p !== id; })).slice(0, 6);
+    button.disabled = true;
+    button.textContent = "已写进话术";
+    rematch();
+  });
+
+  document.getElementById("save-ticket").addEventListener("click", function () {
+    var button = this, err = document.getElementById("ticket-error");
+    button.disabled = true;
+    ZCT.postJSON("/console/api/tickets", request()).then(function (data) {
+      button.disabled = false;
+      form.querySelectorAll(".invalid").forEach(function (b) { b.classList.remove("invalid"); });
+      if (data._status !== 200) {
+        var bad = data.field && document.getElementById(data.field === "department" ? "department" : "t-" + data.field);
+        if (bad) { bad.classList.add("invalid"); bad.focus(); }
+        err.textContent = data.message || "保存失败";
+        err.hidden = false;
+        return;
+      }
+      err.hidden = true;
+      var saved = document.getElementById("ticket-saved");
+      saved.textContent = "已保存，工单编号 " + data.ticket.number + "。";
+      var next = document.createElement("a");
+      next.href = "/console/call?new=1";
+      next.id = "next-call";
+      next.textContent = "接下一个来电";
+      saved.appendChild(next);
+      button.hidden = true;
+      callId = "";  // this call is closed: later edits start no draft
+    }).catch(function () { button.disabled = false; err.textContent = "网络错误，工单没有保存，请重试。"; err.hidden = false; });
   });
 })();

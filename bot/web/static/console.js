@@ -11,7 +11,7 @@
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
       body: JSON.stringify(body)
     }).then(function (resp) {
-      if (resp.status === 401) { window.location.href = "/console/login?next=" + encodeURIComponent(location.pathname); }
+      if (resp.status === 401) { window.location.href = "/console/login?next=" + encodeURIComponent(location.pathname + location.search); }
       return resp.json().then(function (data) { data._status = resp.status; return data; });
     });
   }
