@@ -18,12 +18,11 @@ from bot.nlu import ProfileEntityNormalizer
 
 
 def gold_entities(message) -> List[Tuple[str, Any]]:
-    out = []
-    for entity in message.get("entities") or []:
-        normalized = ProfileEntityNormalizer.normalize_entity(dict(entity))
-        if normalized is not None:
-            out.append((normalized["entity"], normalized["value"]))
-    return out
+    """The annotated entities as the pipeline's normaliser would give them: canonical words and
+    numbers, and one region for a place annotated in touching pieces ("江苏" + "无锡")."""
+    normalized = [ProfileEntityNormalizer.normalize_entity(dict(e)) for e in message.get("entities") or []]
+    merged = ProfileEntityNormalizer.merge_regions(message.get("text") or "", [e for e in normalized if e is not None])
+    return [(e["entity"], e["value"]) for e in merged]
 
 
 def nlu_files(path: str) -> List[Path]:

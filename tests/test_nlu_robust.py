@@ -116,3 +116,74 @@ def test_extracted_entities_are_kept_and_not_duplicated():
     message = Message(data={TEXT: text, ENTITIES: [diet]})
     VocabularyEntityExtractor().process([message])
     assert message.get(ENTITIES) == [diet]      # one industry per message: DIET's choice stands
+
+
+def test_sound_alike_spellings_get_the_same_pinyin_features():
+    from bot.nlu_pinyin_features import grams, syllables
+
+    assert grams(syllables("蟹蟹")) == grams(syllables("谢谢"))
+    assert grams(syllables("设保")) == grams(syllables("社保"))
+    assert "b:xie_xie" in grams(syllables("谢谢"))
+    assert grams(syllables("ok")) == []                      # letters are left to the char n-grams
+
+
+def test_pinyin_featurizer_marks_tokens_and_sentence():
+    import jieba
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.tokenizers.tokenizer import Token
+
+    from bot.nlu_pinyin_features import PinyinFeaturizer, grams, syllables
+
+    config = PinyinFeaturizer.get_default_config()
+    featurizer = PinyinFeaturizer(config, LocalModelStorage.__new__(LocalModelStorage), Resource("pinyin"),
+                                  vocabulary={g: i for i, g in enumerate(sorted(set(grams(syllables("谢谢社保")))))})
+    text = "蟹蟹设保"
+    message = Message(data={TEXT: text})
+    message.set("text_tokens", [Token(word, start) for word, start, _ in jieba.tokenize(text)])
+    featurizer.process([message])
+    sequence, sentence = message.get_sparse_features(TEXT)
+    assert sentence.features.toarray().sum() == len(grams(syllables(text)))
+    assert sequence.features.shape == (len(message.get("text_tokens")), len(featurizer.vocabulary))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我开火锅店请了8个服务员一年营业额差不多一百五十万左右", [("employees", 8), ("annual_sales", 150.0)]),
+    ("店里员工12人，月流水大概五万", [("employees", 12), ("monthly_sales", 5.0)]),
+    ("每个月也就两万出头收入", [("monthly_sales", 2.0)]),
+    ("房租一个月六千压力大", []),              # rent is not sales
+    ("贷款20万一年利息多少", []),
+    ("季度销售额30万以下免税吗", []),          # a quarter is neither field
+    ("我们有三个亲戚帮忙", []),                # family helping is not staff
+])
+def test_head_counts_and_sales_diet_missed_are_added(text, expected):
+    from bot.nlu_numbers import missed
+
+    assert [(e["entity"], e["value"]) for e in missed(text, [])] == expected
+
+
+@pytest.mark.parametrize("text, said, period", [
+    ("一年营业额80万", "80万", "annual_sales"),
+    ("月流水5万", "5万", "monthly_sales"),
+    ("营业额80万一年", "80万", "annual_sales"),
+    ("一年卖了一百万，月均八万", "八万", "monthly_sales"),
+    ("一季度卖了30万", "30万", None),
+])
+def test_sales_figures_get_the_period_their_words_say(text, said, period):
+    from bot.nlu_numbers import fix_periods
+
+    start = text.index(said)
+    for tagged in ("monthly_sales", "annual_sales"):
+        entity = {"entity": tagged, "start": start, "end": start + len(said), "value": 1.0}
+        assert [e["entity"] for e in fix_periods(text, [entity])] == ([period] if period else [])
+
+
+def test_a_place_diet_cut_in_two_is_one_region():
+    from bot.nlu import ProfileEntityNormalizer
+
+    text = "我在南京市江宁区开店，老家上海"
+    entities = [{"entity": "region", "start": 2, "end": 5, "value": "南京市"},
+                {"entity": "region", "start": 5, "end": 8, "value": "江宁区"},
+                {"entity": "region", "start": 13, "end": 15, "value": "上海"}]
+    merged = ProfileEntityNormalizer.merge_regions(text, entities)
+    assert [e["value"] for e in merged] == ["南京市江宁区", "上海"]
