@@ -2,7 +2,6 @@
 their accounts and move over without a manual step (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from bot.web import accounts
@@ -21,11 +20,15 @@ def _versions(url):
 
 
 def _as_before_the_split(url):
-    """What the old single history left: accounts recorded as the knowledge base's 0002."""
+    """What the old single history left: the knowledge base and the accounts, recorded as the
+    knowledge base's 0002 — none of the consoles' later tables."""
     engine = sa.create_engine(url, future=True)
+    old = {"alembic_version", "policies", "policy_versions", "audit_log", "kb_meta", "users", "web_sessions",
+           "login_attempts"}
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0002'"))
-        conn.execute(sa.text(f"DROP TABLE {VERSION_TABLE}"))
+        for table in set(sa.inspect(conn).get_table_names()) - old:
+            conn.execute(sa.text(f"DROP TABLE {table}"))
     engine.dispose()
 
 
