@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 
-from bot import nlu_vocab
+from bot.rasa.nlu import vocab as nlu_vocab
 from policies_kb import normalize
 
 UNKNOWN = "__unknown__"  # "不清楚": the owner does not know; move on, never ask it again

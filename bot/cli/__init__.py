@@ -1,7 +1,7 @@
 """`python -m bot …`: the project's command line, one module per command family.
 
 kb / match (bot.cli.kb), privacy (bot.cli.privacy), users (bot.cli.users), wechat (bot.cli.wechat),
-chat (bot.cli.chat), nlu-eval (bot.nlu_eval).
+chat (bot.cli.chat), nlu-eval (bot.cli.nlu_eval).
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         return chat.main(argv[1:])
     if argv[:1] == ["nlu-eval"]:
-        from bot import nlu_eval
+        from bot.cli import nlu_eval
 
         return nlu_eval.main(argv[1:])
     if argv[:1] == ["users"]:

@@ -1,7 +1,7 @@
 """Repair sound-alike misspellings of domain words before tokenizing (设保 → 社保, 单保贷款 → 担保贷款).
 
 Owners type with pinyin input methods, so a wrong character usually sounds like the right one.
-A span is replaced by a domain word (bot.nlu_vocab.terms) when every character can be read with
+A span is replaced by a domain word (bot.rasa.nlu.vocab.terms) when every character can be read with
 the word's syllable (flat tones, z/zh c/ch s/sh n/l an/ang en/eng in/ing alike), at least one
 character is already right, at most half differ, and the span is not itself a word jieba knows
 (事业 stays 事业 though it sounds like 失业). Replacements keep the length, so entity offsets
@@ -22,7 +22,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import nlu_vocab
+from bot.rasa.nlu import vocab as nlu_vocab
 
 _FUZZY = ((re.compile(r"^([zcs])h"), r"\1"), (re.compile(r"^l"), "n"), (re.compile(r"([aei]n)g$"), r"\1"))
 _HAN = re.compile(r"[\u4e00-\u9fff]")

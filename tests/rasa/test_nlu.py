@@ -6,7 +6,10 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import nlu_negation, nlu_pinyin, nlu_topic, nlu_vocab
+from bot.rasa.nlu import vocab as nlu_vocab
+from bot.rasa.nlu import topic as nlu_topic
+from bot.rasa.nlu import negation as nlu_negation
+from bot.rasa.nlu import pinyin as nlu_pinyin
 
 
 @pytest.mark.parametrize("typed, meant", [
@@ -101,7 +104,7 @@ def test_denied_vocabulary_entities_are_dropped(text, word, dropped):
     ("哪些企业可以享受普惠贷款", []),        # generic word
 ])
 def test_profile_words_diet_missed_are_added(text, expected):
-    from bot.nlu_vocab_entities import VocabularyEntityExtractor
+    from bot.rasa.nlu.vocab_entities import VocabularyEntityExtractor
 
     message = Message(data={TEXT: text, ENTITIES: []})
     VocabularyEntityExtractor().process([message])
@@ -109,7 +112,7 @@ def test_profile_words_diet_missed_are_added(text, expected):
 
 
 def test_extracted_entities_are_kept_and_not_duplicated():
-    from bot.nlu_vocab_entities import VocabularyEntityExtractor
+    from bot.rasa.nlu.vocab_entities import VocabularyEntityExtractor
 
     text = "我开早餐店的在村里养鱼"
     diet = {"entity": "industry", "start": 2, "end": 5, "value": "餐饮", "extractor": "DIETClassifier"}
@@ -119,7 +122,7 @@ def test_extracted_entities_are_kept_and_not_duplicated():
 
 
 def test_sound_alike_spellings_get_the_same_pinyin_features():
-    from bot.nlu_pinyin_features import grams, syllables
+    from bot.rasa.nlu.pinyin_features import grams, syllables
 
     assert grams(syllables("蟹蟹")) == grams(syllables("谢谢"))
     assert grams(syllables("设保")) == grams(syllables("社保"))
@@ -133,7 +136,7 @@ def test_pinyin_featurizer_marks_tokens_and_sentence():
     from rasa.engine.storage.resource import Resource
     from rasa.nlu.tokenizers.tokenizer import Token
 
-    from bot.nlu_pinyin_features import PinyinFeaturizer, grams, syllables
+    from bot.rasa.nlu.pinyin_features import PinyinFeaturizer, grams, syllables
 
     config = PinyinFeaturizer.get_default_config()
     featurizer = PinyinFeaturizer(config, LocalModelStorage.__new__(LocalModelStorage), Resource("pinyin"),
@@ -157,7 +160,7 @@ def test_pinyin_featurizer_marks_tokens_and_sentence():
     ("我们有三个亲戚帮忙", []),                # family helping is not staff
 ])
 def test_head_counts_and_sales_diet_missed_are_added(text, expected):
-    from bot.nlu_numbers import missed
+    from bot.rasa.nlu.numbers import missed
 
     assert [(e["entity"], e["value"]) for e in missed(text, [])] == expected
 
@@ -170,7 +173,7 @@ def test_head_counts_and_sales_diet_missed_are_added(text, expected):
     ("一季度卖了30万", "30万", None),
 ])
 def test_sales_figures_get_the_period_their_words_say(text, said, period):
-    from bot.nlu_numbers import fix_periods
+    from bot.rasa.nlu.numbers import fix_periods
 
     start = text.index(said)
     for tagged in ("monthly_sales", "annual_sales"):
@@ -179,7 +182,7 @@ def test_sales_figures_get_the_period_their_words_say(text, said, period):
 
 
 def test_a_place_diet_cut_in_two_is_one_region():
-    from bot.nlu import ProfileEntityNormalizer
+    from bot.rasa.nlu.normalizer import ProfileEntityNormalizer
 
     text = "我在南京市江宁区开店，老家上海"
     entities = [{"entity": "region", "start": 2, "end": 5, "value": "南京市"},

@@ -1,8 +1,8 @@
 """Topic words per policy family, read from the knowledge base itself.
 
 Every policy file's name and keywords, plus the words owners use for a whole family (社保, 贷款,
-税 …). The homophone normaliser (bot.nlu_pinyin) repairs sound-alike spellings of these words
-and the topic featurizer (bot.nlu_topic) tells DIET which family a message names, so new
+税 …). The homophone normaliser (bot.rasa.nlu.pinyin) repairs sound-alike spellings of these words
+and the topic featurizer (bot.rasa.nlu.topic) tells DIET which family a message names, so new
 policies added to policies_kb/ reach the NLU at the next training without new examples.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Dict, FrozenSet, Set
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 POLICIES = ROOT / "policies_kb" / "policies"
 USERDICT = ROOT / "data" / "jieba" / "userdict.txt"
 

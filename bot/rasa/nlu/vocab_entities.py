@@ -19,7 +19,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot import nlu_vocab
+from bot.rasa.nlu import vocab as nlu_vocab
 
 FIELDS = {"entity_type": "entity_type", "industry": "industry", "identity": "identities",
           "taxpayer_type": "taxpayer_type"}

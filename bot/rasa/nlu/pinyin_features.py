@@ -1,6 +1,6 @@
 """Sound features for DIET: the pinyin of a message beside its characters, so 设保 and 社保 look alike.
 
-bot.nlu_pinyin repairs misspelt *domain words* it can be sure of; everything else an owner types
+bot.rasa.nlu.pinyin repairs misspelt *domain words* it can be sure of; everything else an owner types
 with a pinyin IME (蟹蟹, 泥好, 转仁工, 带款) keeps its wrong characters. This featurizer reads every
 Chinese character with its usual flat-tone syllable, fuzzed the same way (z/zh, c/ch, s/sh, n/l,
 an/ang …), and gives DIET syllable unigrams and bigrams: on each token (its own syllables) and on
@@ -26,7 +26,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 import rasa.shared.utils.io
 
-from bot.nlu_pinyin import readings
+from bot.rasa.nlu.pinyin import readings
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Held-out NLU evaluation: intent macro-F1 and entity canonical-value accuracy.
 
-`python -m bot nlu-eval --model models/zct.tar.gz --data tests/nlu_heldout tests/nlu_blind --min-f1 0.90`
+`python -m bot nlu-eval --model models/zct.tar.gz --data tests/nlu_heldout tests/nlu_blind tests/nlu_blind2 --min-f1 0.90`
 reports each held-out set overall and per style (one file per style) and exits 1 when any set's
 macro-F1 is below --min-f1, so `make test` fails on a regression.
 """
@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
-from bot.nlu import ProfileEntityNormalizer
+from bot.rasa.nlu.normalizer import ProfileEntityNormalizer
 
 
 def gold_entities(message) -> List[Tuple[str, Any]]:
@@ -101,7 +101,7 @@ async def evaluate(model: str, data_sets: List[str]) -> Dict[str, Any]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot nlu-eval")
     parser.add_argument("--model", default="models/zct.tar.gz")
-    parser.add_argument("--data", nargs="+", default=["tests/nlu_heldout", "tests/nlu_blind"],
+    parser.add_argument("--data", nargs="+", default=["tests/nlu_heldout", "tests/nlu_blind", "tests/nlu_blind2"],
                         help="held-out sets (folders of *.yml or files), each gated on its own; "
                              "PATH:0.85 gives that set its own minimum F1")
     parser.add_argument("--min-f1", type=float, default=0.90)

@@ -1,6 +1,6 @@
 """Topic evidence for DIET: which policy families a message names, from the knowledge base.
 
-One feature per family (bot.nlu_vocab.family_topics): on the sentence when any of the family's
+One feature per family (bot.rasa.nlu.vocab.family_topics): on the sentence when any of the family's
 words occurs in the text, on each token that a match overlaps. "某地在社保方面有哪些政策" then
 carries the social-insurance feature whatever the sentence around 社保 looks like, and a policy
 added to policies_kb/ brings its keywords along at the next training.
@@ -24,7 +24,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import nlu_vocab
+from bot.rasa.nlu import vocab as nlu_vocab
 
 
 @lru_cache(maxsize=1)
