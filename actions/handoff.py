@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import understand
+from actions import handoff_hours, understand
 from actions.common import profile_from_tracker
 from policies_kb import present
 
@@ -34,7 +34,7 @@ class ActionHandoff(Action):
         asked, last = tracker.get_slot("question_text"), last_question(tracker)
         question = f"{asked}（之后补充：{last}）" if asked and last not in (asked, "（未提问）") else asked or last
         summary = f"画像：{present.profile_summary(profile_from_tracker(tracker))}\n问题：{question}"
-        dispatcher.utter_message(response="utter_handoff")
+        dispatcher.utter_message(text=handoff_hours.handoff_message())  # in or out of service hours
         dispatcher.utter_message(text=f"已转给工作人员的摘要：\n{summary}")
         return [SlotSet("handoff_active", True), SlotSet("handoff_summary", summary),
                 SlotSet("handoff_at", time.time()), SlotSet("asked_slot", None)]

@@ -11,7 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import understand
+from actions import handoff_hours, understand
 from actions.facts import amounts_from_text, bool_fact, owner_identities, set_slot, unsolicited_facts
 from actions.common import field_slot, latest_text, match_tracker, previous_value
 from bot.settings import Settings
@@ -45,7 +45,7 @@ def handoff_events(dispatcher: CollectingDispatcher, tracker: Tracker, text: str
         operator_spoke = any(e.get("event") == "bot" and (e.get("metadata") or {}).get("operator")
                              and (e.get("timestamp") or 0) > float(started) + 1 for e in tracker.events)
         if not operator_spoke:
-            dispatcher.utter_message(text="工作人员暂时没能接上，我先接着为您解答；需要的话也可以拨打 12345。")
+            dispatcher.utter_message(text=handoff_hours.no_answer_message(HANDOFF_TIMEOUT_MINUTES))
             return [SlotSet("handoff_active", False), SlotSet("route", None)]
     if WAITING_REPLY and understand.WAITING.search(text):
         dispatcher.utter_message(response="utter_handoff_waiting")
