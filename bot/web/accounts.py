@@ -58,6 +58,11 @@ class CurrentUser:
     id: int
     username: str
     role: str
+    expires_at: Optional[dt.datetime] = None  # the session's end (UTC): pages warn before it
+
+    @property
+    def expires_epoch(self) -> int:
+        return int(self.expires_at.replace(tzinfo=dt.timezone.utc).timestamp()) if self.expires_at else 0
 
     def has_role(self, role: str) -> bool:
         return ROLES.get(self.role, 0) >= ROLES[role]
@@ -200,13 +205,13 @@ def start_session(*, session: Session, user: User, ip: str = "", user_agent: str
 def load_session(*, session: Session, token: str) -> Optional[Tuple[CurrentUser, str]]:
     """(user, csrf token) for a live session of an active user, else None."""
     row = session.execute(
-        select(User.id, User.username, User.role, WebSession.csrf_token)
+        select(User.id, User.username, User.role, WebSession.csrf_token, WebSession.expires_at)
         .join(WebSession, WebSession.user_id == User.id)
         .where(WebSession.id == _digest(token), WebSession.expires_at > utcnow(), User.active.is_(True))
     ).first()
     if row is None:
         return None
-    return CurrentUser(row.id, row.username, row.role), row.csrf_token
+    return CurrentUser(row.id, row.username, row.role, row.expires_at), row.csrf_token
 
 
 def end_session(*, session: Session, token: str) -> None:

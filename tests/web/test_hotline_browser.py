@@ -184,3 +184,19 @@ def test_release_notice_failure_is_shown_and_retried(wechat_console, wechat_owne
     sent = [c for c in fake_wechat.calls_of("send") if (c["json"] or {}).get("touser") == openid]
     assert sent and "人工客服已结束" in sent[-1]["json"]["text"]["content"]
     assert not page.errors
+
+
+def test_a_session_about_to_expire_warns_that_the_call_is_kept(console, new_page):
+    page = new_page(console.url)
+    ui_login(page, "staff1", "staff1-pass-9x")
+    page.wait_for_url("**/console/call")
+    expires = int(page.get_attribute("body", "data-session-expires"))
+    now = dt.datetime.now(dt.timezone.utc).timestamp()
+    assert 11 * 3600 < expires - now <= 12 * 3600  # CONSOLE_SESSION_HOURS default
+    expect(page.locator("#session-warning")).to_be_hidden()
+    # The page's own check, four minutes before the end, then after it
+    page.evaluate("ms => ZCT.sessionWarning(ms)", (expires - 240) * 1000)
+    expect(page.locator("#session-warning")).to_contain_text("登录还有 4 分钟过期。正在处理的通话已自动保存")
+    page.evaluate("ms => ZCT.sessionWarning(ms)", (expires + 5) * 1000)
+    expect(page.locator("#session-warning")).to_contain_text("登录已过期。正在处理的通话已保存")
+    screenshot(page, "session_warning")

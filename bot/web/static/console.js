@@ -16,6 +16,23 @@
     });
   }
 
+  // A session about to end says so: what is typed on the call page is saved on the server with
+  // every update, so logging in again (another tab is fine) picks the call up where it was.
+  var WARN_BEFORE_MS = 5 * 60 * 1000;
+  function sessionWarning(nowMs) {
+    var until = parseInt(document.body.getAttribute("data-session-expires") || "0", 10) * 1000;
+    var box = document.getElementById("session-warning");
+    if (!until || !box) { return; }
+    var left = until - (nowMs || Date.now());
+    if (left > WARN_BEFORE_MS) { box.hidden = true; return; }
+    box.hidden = false;
+    box.textContent = left > 0
+      ? "登录还有 " + Math.max(1, Math.ceil(left / 60000)) + " 分钟过期。正在处理的通话已自动保存，过期后重新登录即可接着处理。"
+      : "登录已过期。正在处理的通话已保存，请重新登录后继续（可在新标签页登录）。";
+  }
+  sessionWarning();
+  setInterval(sessionWarning, 30 * 1000);
+
   function copyText(text) {
     // navigator.clipboard needs a secure context (https or localhost); fall back to execCommand.
     if (navigator.clipboard && window.isSecureContext) {
@@ -43,5 +60,5 @@
     el._t = setTimeout(function () { el.textContent = ""; }, 2500);
   }
 
-  window.ZCT = { csrf: csrf, postJSON: postJSON, copyText: copyText, flash: flash };
+  window.ZCT = { csrf: csrf, postJSON: postJSON, copyText: copyText, flash: flash, sessionWarning: sessionWarning };
 })();
