@@ -61,13 +61,7 @@ _INCOME = re.compile(r"(挣|赚|利润|纯收入|所得|落下|净赚)")
 
 def _per_month(clause: str) -> float:
     """Factor that turns a figure said for the clause's period into a monthly one."""
-    if re.search(r"季度|一季|每季|季报", clause):
-        return 1 / 3
-    if re.search(r"一年|每年|全年|年销|年营|年流水|年收入|去年|今年|一整年|年均", clause):
-        return 1 / 12
-    if re.search(r"一天|每天|一日|每日|日均|天天", clause):
-        return 30
-    return 1.0
+    return normalize.PER_MONTH.get(normalize.period_of(clause) or "month", 1.0)
 
 
 def _clauses(text: str):

@@ -144,6 +144,25 @@ def parse_wan(text: Any) -> Optional[float]:
     return value  # "月销售额 8" — owners answering our 万元 question
 
 
+# The words that give a figure its period ("一年80万", "一个季度二十多万"): one list for the NLU's
+# number extractor (bot/rasa/nlu/numbers.py) and the actions' reading of amounts (actions/understand.py).
+PERIOD_WORDS = {
+    "quarter": re.compile(r"季度|一季|每季|季报"),
+    "year": re.compile(r"一年|每年|全年|年均|年营业额|年销售额|年收入|年流水|年营收|年产值|年入|年销|年营|去年|今年|一整年|一年下来"),
+    "day": re.compile(r"一天|每天|一日|每日|日均|天天"),
+    "month": re.compile(r"一个月|每个月|每月|月均|月营业额|月销售额|月收入|月流水|月营收|月入|月销|一月|月"),
+}
+PER_MONTH = {"quarter": 1 / 3, "year": 1 / 12, "day": 30.0, "month": 1.0}
+
+
+def period_of(clause: str) -> Optional[str]:
+    """"quarter" / "year" / "day" / "month" named in `clause` (checked in that order), else None."""
+    for name, pattern in PERIOD_WORDS.items():
+        if pattern.search(clause):
+            return name
+    return None
+
+
 def monthly_from_annual(text: Any) -> Optional[float]:
     """A year's sales ("一年80万") as the profile's monthly_sales in 万元."""
     yearly = parse_wan(text)

@@ -31,9 +31,7 @@ _EMPLOYEES = [
     re.compile(r"(?:员工|工人|职工|店员|雇员|员工数)(?:有|共|一共|总共|大概|差不多|约|大约)?(?P<n>" + _COUNT + r")(?:个|名|位|人)"),
     re.compile(r"(?<![一二两三四五六七八九十0-9])(?P<n>" + _COUNT + r")(?:个|名|位)" + _STAFF),
 ]
-_YEAR = re.compile(r"一年|每年|全年|年均|年营业额|年销售额|年收入|年流水|年营收|年产值|年入|年销|去年|今年|一年下来")
-_MONTH = re.compile(r"一个月|每个月|每月|月均|月营业额|月销售额|月收入|月流水|月营收|月入|月销|一月|月")
-_QUARTER = re.compile(r"季度|一季|每季")
+_YEAR, _MONTH, _QUARTER = (normalize.PERIOD_WORDS[p] for p in ("year", "month", "quarter"))
 _SALES_WORDS = re.compile(r"营业额|销售额|流水|收入|营收|卖|销售|进账|挣|赚|生意|产值|营业|开票")
 _NOT_SALES = re.compile(r"房租|租金|工资|社保|房贷|贷款|借|利息|补贴|补助|成本|开支|费|税|亏|交|付|投资|资金|本钱")
 _AFTER_PERIOD = re.compile(r"^(?:左右|上下|出头)?(?:/|每|一)?(年|个月|月|季度)")
