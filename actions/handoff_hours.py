@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, Optional
@@ -37,9 +38,14 @@ def in_service(now: Optional[dt.datetime] = None) -> bool:
     return _minutes(hours.get("start", "09:00")) <= at < _minutes(hours.get("end", "17:00"))
 
 
+def _text(key: str) -> str:
+    # YAML folds a long line into spaces; Chinese has none between characters.
+    return re.sub(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])", "", str(settings()[key]).strip())
+
+
 def handoff_message(now: Optional[dt.datetime] = None) -> str:
-    return str(settings()["in_hours" if in_service(now) else "out_of_hours"]).strip()
+    return _text("in_hours" if in_service(now) else "out_of_hours")
 
 
 def no_answer_message(minutes: float) -> str:
-    return str(settings()["no_answer"]).strip().replace("{minutes}", str(int(minutes)))
+    return _text("no_answer").replace("{minutes}", f" {int(minutes)} ")

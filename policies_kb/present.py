@@ -137,7 +137,8 @@ def answer_messages(report: MatchReport, families: Iterable[str], page: int = 1,
     verdict; the rest of the family follows by verdict."""
     families = list(families)
     results = select(report, families)
-    named = [r for r in results if r.policy_id in first][:MAX_NAMED]
+    # ended ones stay in their group: "已结束" was said first, by actions/answers.ended_lines
+    named = [r for r in results if r.policy_id in first and r.status != EXPIRED][:MAX_NAMED]
     results = [r for r in results if r not in named]
     groups = {status: [r for r in results if r.status == status] for status in (ELIGIBLE, POSSIBLE, INELIGIBLE, EXPIRED)}
     start, stop = (page - 1) * PER_GROUP, page * PER_GROUP

@@ -12,6 +12,9 @@ from typing import Dict, Iterator, List, Sequence, Tuple
 import requests
 
 from bot.channels.rest import conversation_id
+from policies_kb import workflow
+from policies_kb.db import session_scope
+from policies_kb.models import PolicyVersion
 from tests.web.conftest import http_login, users_cli
 
 # Two admins (author and reviewer: publishing needs a second person) and one staff member.
@@ -172,3 +175,22 @@ def converse_until_listed(server, sender: str) -> str:
 def understood_as(server, sender: str) -> str:
     tracker = server.tracker(conversation_id(sender))
     return tracker["latest_message"]["intent"]["name"]
+
+
+def kb_version(db_url):
+    """The state a refused request must leave alone: live content and every saved version."""
+    with session_scope(db_url) as session:
+        return workflow.kb_version(session=session)[0], session.query(PolicyVersion).count()
+
+
+PROFILE = {"entity_type": "个体工商户", "identities": ["退役军人"], "industry": "餐饮"}  # benefit_via_api
+
+
+def benefit_via_api(server, policy_id=POLICY):
+    reply = requests.post(f"{server.url}/api/match", json={"profile": PROFILE}, timeout=30)
+    reply.raise_for_status()
+    return next(r for r in reply.json()["results"] if r["policy_id"] == policy_id)["benefit"]
+
+
+def errors_in(html):
+    return re.findall(r'class="field-error"[^>]*>([^<]+)<', html)

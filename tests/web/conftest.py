@@ -152,3 +152,33 @@ def wechat_owner(wechat_console):
     from tests.channels.wechat_side import WeChatSide
 
     return WeChatSide(wechat_console.url, WECHAT_TOKEN, WECHAT_APPID, WECHAT_AES_KEY, "safe")
+
+
+# ---- the admin console's accounts (tests/web/test_admin_*.py) --------------------------------
+
+@pytest.fixture(scope="module")
+def admin_accounts(session_kb_url):
+    from tests.web import admin_helpers  # it imports this module
+
+    return admin_helpers.create_accounts(session_kb_url)
+
+
+@pytest.fixture(scope="module")
+def author(console, admin_accounts):
+    from tests.web import admin_helpers
+
+    return admin_helpers.Console(console.url, "kb_author", admin_helpers.ADMINS["kb_author"])
+
+
+@pytest.fixture(scope="module")
+def reviewer(console, admin_accounts):
+    from tests.web import admin_helpers
+
+    return admin_helpers.Console(console.url, "kb_reviewer", admin_helpers.ADMINS["kb_reviewer"])
+
+
+@pytest.fixture(scope="module")
+def staff(console, admin_accounts):
+    from tests.web import admin_helpers
+
+    return admin_helpers.Console(console.url, "kb_staff", admin_helpers.STAFF["kb_staff"])
