@@ -200,10 +200,14 @@ def faq_events(tracker: Tracker, events: List[Dict[Text, Any]]) -> bool:
     family, text = tracker.get_slot("current_family"), re.sub(r"\s", "", latest_text(tracker))
     if not family or family == "find_policies" or len(text) > 30:
         return False
-    report = match_tracker(tracker)
-    for r in present.select(report, present.families_for(family)):
-        if any(word and word in text for item in r.record.data.get("faq") or [] for word in item.get("ask") or []):
-            for slot, value in (("asked_slot", None), ("current_policy", r.policy_id), ("question_text", text),
+    families = set(present.families_for(family))
+    # the published texts only (cached per knowledge-base version): no matching for a message
+    # that is no such question, which is most of them
+    for record in matcher.published_records()[1].records:
+        d = record.data
+        if d["family"] in families and any(word and word in text for item in d.get("faq") or []
+                                           for word in item.get("ask") or []):
+            for slot, value in (("asked_slot", None), ("current_policy", record.id), ("question_text", text),
                                 ("page", None), ("route", "answer")):
                 set_slot(tracker, events, slot, value)
             return True
