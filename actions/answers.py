@@ -78,11 +78,7 @@ def ended_lines(ended: Sequence[MatchResult], report: MatchReport) -> List[str]:
 
 
 def faq_answer(result: MatchResult, text: str) -> str:
-    """The policy's own answer (`faq` in its YAML) to a question whose words it lists ("利息谁出")."""
-    for item in result.record.data.get("faq") or []:
-        if any(word and word in text for word in item.get("ask") or []):
-            return str(item.get("answer") or "")
-    return ""
+    return present.faq_for(result.record.data, text)
 
 
 def fact_lines(kind: Optional[str], result: MatchResult, report: MatchReport, text: str = "") -> List[str]:

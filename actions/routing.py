@@ -204,9 +204,7 @@ def faq_events(tracker: Tracker, events: List[Dict[Text, Any]]) -> bool:
     # the published texts only (cached per knowledge-base version): no matching for a message
     # that is no such question, which is most of them
     for record in matcher.published_records()[1].records:
-        d = record.data
-        if d["family"] in families and any(word and word in text for item in d.get("faq") or []
-                                           for word in item.get("ask") or []):
+        if record.data["family"] in families and present.faq_for(record.data, text):
             for slot, value in (("asked_slot", None), ("current_policy", record.id), ("question_text", text),
                                 ("page", None), ("route", "answer")):
                 set_slot(tracker, events, slot, value)

@@ -67,6 +67,14 @@ def mentioned(results: Sequence[MatchResult], text: str, min_len: int = 2) -> Li
     return [r for _, r in hits]
 
 
+def faq_for(data: Dict[str, Any], text: str) -> str:
+    """The policy's own answer (`faq` in its YAML) to a question whose words it lists ("利息谁出")."""
+    for item in data.get("faq") or []:
+        if any(word and word in text for word in item.get("ask") or []):
+            return str(item.get("answer") or "")
+    return ""
+
+
 def valid_until(result: MatchResult) -> str:
     d = result.record.data
     if d.get("effective_note"):  # a standing policy with phased parts: never a flat "长期有效"
